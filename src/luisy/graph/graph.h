@@ -1,0 +1,64 @@
+#pragma once
+// Task instances and the edges between them: the pipeline expanded for one set of
+// parameters and targets. Knows nothing of hashing, state or processes.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "luisy/util/location.h"
+
+namespace luisy::manifest {
+struct Pipeline;
+}
+
+namespace luisy::graph {
+
+using InstanceId = uint32_t;
+
+struct Param {
+  std::string name;
+  std::string value;
+  bool operator==(const Param&) const = default;
+};
+
+// One node: a task plus the values of the parameters it uses, e.g. `Clean(year=2024)`.
+// All paths are relative to the workspace (the pipeline file's directory), normalised.
+struct TaskInstance {
+  std::string task;               // the task's name
+  std::vector<Param> params;      // the parameters that identify it, sorted by name
+  std::string label;              // "Clean(year=2024)" or "Clean"
+  std::string command;            // after substitution
+  std::vector<std::string> sources;  // declared inputs after glob expansion, in order
+  std::vector<InstanceId> deps;      // upstream instances, in `requires` order
+  std::vector<std::string> inputs;   // sources, then the outputs of deps in order ({in})
+  std::vector<std::string> outputs;  // a path ending in '/' is a directory
+  std::vector<std::string> env;      // variable names that join the key, sorted
+  Location where;                    // the task's definition
+  std::string description;
+};
+
+struct Graph {
+  std::vector<TaskInstance> instances;  // topologically ordered: deps before dependents
+  std::vector<InstanceId> targets;      // what the build was asked for
+  std::vector<std::string> globbed_dirs;  // directories whose listing fed a glob (for plan reuse)
+
+  // Instances that depend on each instance (reverse edges), built by compute_dependents.
+  std::vector<std::vector<InstanceId>> dependents;
+  void compute_dependents();
+};
+
+struct GraphOptions {
+  std::vector<Param> param_overrides;  // --param K=V
+  std::vector<std::string> targets;    // task names or labels; empty: every task nothing requires
+};
+
+// Expands the pipeline into instances and edges. Throws manifest::ManifestError (exit 2)
+// with file:line:column for: unknown placeholders or parameters, unknown tasks in requires,
+// cycles (the message lists the cycle), two instances writing one path, missing source
+// inputs or globs that match nothing, an output that is also a source input, unknown targets.
+// The instance list holds only what the targets need.
+Graph build_graph(const manifest::Pipeline& pipeline, const GraphOptions& options);
+
+}  // namespace luisy::graph

@@ -1,0 +1,54 @@
+#pragma once
+// Content digests of files and directory trees, remembered by stat so that an unchanged
+// file is never read twice.
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "luisy/util/digest.h"
+#include "luisy/util/fs.h"
+
+namespace luisy::hash {
+
+// XXH3-128 of a file's contents. Throws Error naming the path when it cannot be read.
+util::Digest hash_file(const std::string& path);
+
+struct StatEntry {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  uint64_t inode = 0;
+  util::Digest digest;
+};
+
+// path -> (size, mtime_ns, inode, digest). A digest is trusted while the three stat fields
+// are unchanged. Paths are as the caller gives them (workspace-relative in practice).
+class StatCache {
+ public:
+  // Digest of a regular file, from the cache when its stat is unchanged, else by reading it.
+  // For a directory: the tree digest (every file's relative path, mode bit x and digest).
+  // nullopt when the path does not exist. `base_dir` is prepended to reach the file.
+  std::optional<util::Digest> digest(const std::string& base_dir, const std::string& path);
+
+  // Forgets a path (and, for a directory, everything below it).
+  void forget(const std::string& path);
+
+  // Entries whose mtime is within `racy_window_ns` of `now_ns` are not trustworthy (the
+  // file could change again within the timestamp granularity); drop_racy removes them
+  // before saving.
+  void drop_racy(int64_t now_ns, int64_t racy_window_ns = 50'000'000);
+
+  const std::unordered_map<std::string, StatEntry>& entries() const { return entries_; }
+  void insert(const std::string& path, const StatEntry& entry) { entries_[path] = entry; dirty_ = true; }
+  bool dirty() const { return dirty_; }
+  void mark_clean() { dirty_ = false; }
+  size_t files_hashed() const { return files_hashed_; }
+
+ private:
+  std::optional<util::Digest> file_digest(const std::string& full_path, const std::string& key,
+                                           const util::FileStat& stat);
+  std::unordered_map<std::string, StatEntry> entries_;
+  bool dirty_ = false;
+  size_t files_hashed_ = 0;
+};
+
+}  // namespace luisy::hash

@@ -1,0 +1,15 @@
+#pragma once
+// .luisy/plan: the compiled plan (a serialised graph) keyed by a digest of what produced it
+// (pipeline text, parameters, targets), so an unchanged pipeline file is not parsed again.
+#include <optional>
+#include <string>
+
+#include "luisy/util/digest.h"
+
+namespace luisy::state {
+
+// The stored bytes when they were saved under the same key; nullopt otherwise.
+std::optional<std::string> load_plan(const std::string& state_dir, const util::Digest& key);
+void save_plan(const std::string& state_dir, const util::Digest& key, const std::string& bytes);
+
+}  // namespace luisy::state
