@@ -1,0 +1,102 @@
+#include "luisy/cli/args.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <thread>
+
+#include "luisy/util/error.h"
+#include "luisy/util/fs.h"
+
+namespace luisy::cli {
+
+namespace {
+
+bool looks_like_pipeline_file(const std::string& word) {
+  auto ends_with = [&](std::string_view suffix) {
+    return word.size() >= suffix.size() && word.compare(word.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends_with(".yaml") || ends_with(".yml") || word.find('/') != std::string::npos;
+}
+
+size_t parse_jobs(const std::string& text) {
+  size_t jobs = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), jobs);
+  if (error != std::errc() || end != text.data() + text.size() || jobs == 0)
+    throw UsageError(fmt::format("-j needs a positive number, not '{}'", text));
+  return jobs;
+}
+
+}  // namespace
+
+CommandLine parse_command_line(int argc, char** argv) {
+  CommandLine line;
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const std::string& option) -> std::string {
+      size_t eq = arg.find('=');
+      if (arg.rfind("--", 0) == 0 && eq != std::string::npos) return arg.substr(eq + 1);
+      if (arg.size() > option.size() && arg[1] != '-') return arg.substr(option.size());  // -j8, -Cdir
+      if (i + 1 >= argc) throw UsageError(fmt::format("{} needs a value", option));
+      return argv[++i];
+    };
+    if (arg == "--") {
+      for (++i; i < argc; ++i) positional.push_back(argv[i]);
+      break;
+    }
+    if (arg == "--version") {
+      line.command = "version";
+    } else if (arg == "-h" || arg == "--help") {
+      if (!line.command.empty() && line.command != "help") line.words.insert(line.words.begin(), line.command);
+      line.command = "help";
+    } else if (arg.rfind("-j", 0) == 0 || arg.rfind("--jobs", 0) == 0) {
+      line.jobs = parse_jobs(value(arg.rfind("--", 0) == 0 ? "--jobs" : "-j"));
+    } else if (arg == "-k" || arg == "--keep-going") {
+      line.keep_going = true;
+    } else if (arg == "-n" || arg == "--dry-run") {
+      line.dry_run = true;
+    } else if (arg == "-v" || arg == "--verbose") {
+      line.verbose = true;
+    } else if (arg.rfind("-C", 0) == 0 || arg.rfind("--directory", 0) == 0) {
+      line.directory = value(arg.rfind("--", 0) == 0 ? "--directory" : "-C");
+    } else if (arg.rfind("--param", 0) == 0) {
+      std::string assignment = value("--param");
+      size_t eq = assignment.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw UsageError(fmt::format("--param needs NAME=VALUE, not '{}'", assignment));
+      line.params.push_back({assignment.substr(0, eq), assignment.substr(eq + 1)});
+    } else if (arg.rfind("--format", 0) == 0) {
+      line.format = value("--format");
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      throw UsageError(fmt::format("unknown option '{}'", arg));
+    } else if (line.command.empty()) {
+      line.command = arg;
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  if (line.command.empty()) line.command = "help";
+
+  if (line.command == "help") {
+    for (auto& word : positional) line.words.push_back(word);
+    return line;
+  }
+  // [FILE] [TASK...]: the first word is the file when it looks like one or names a file.
+  size_t first_target = 0;
+  if (!positional.empty()) {
+    std::string candidate = util::join_path(line.directory, positional[0]);
+    auto st = util::stat_path(candidate);
+    if (looks_like_pipeline_file(positional[0]) || (st && !st->is_directory)) {
+      line.pipeline_path = positional[0];
+      first_target = 1;
+    }
+  }
+  for (size_t i = first_target; i < positional.size(); ++i) line.targets.push_back(positional[i]);
+  if (line.pipeline_path.empty()) line.pipeline_path = "pipeline.yaml";
+  if (!line.directory.empty()) line.pipeline_path = util::join_path(line.directory, line.pipeline_path);
+  if (line.jobs == 0) line.jobs = std::max(1u, std::thread::hardware_concurrency());
+  return line;
+}
+
+}  // namespace luisy::cli

@@ -1,0 +1,27 @@
+#pragma once
+// The command line, parsed: `luisy COMMAND [FILE] [TASK...] [options]`.
+#include <string>
+#include <vector>
+
+#include "luisy/graph/graph.h"
+
+namespace luisy::cli {
+
+struct CommandLine {
+  std::string command;          // build, status, explain, graph, clean, validate, help, version
+  std::string pipeline_path;    // FILE; default pipeline.yaml (relative to -C DIR)
+  std::vector<std::string> targets;
+  std::vector<graph::Param> params;  // --param K=V
+  std::string directory;        // -C DIR
+  size_t jobs = 0;              // -j N; 0: number of CPUs
+  bool keep_going = false;      // -k
+  bool dry_run = false;         // -n / --dry-run
+  bool verbose = false;         // -v
+  std::string format;           // --format
+  std::vector<std::string> words;  // positional words of commands that take free arguments (help)
+};
+
+// Throws UsageError for unknown options, missing values and malformed --param.
+CommandLine parse_command_line(int argc, char** argv);
+
+}  // namespace luisy::cli

@@ -1,0 +1,14 @@
+#pragma once
+// One function per command, each in its own file. Each returns the exit code.
+#include "luisy/cli/args.h"
+
+namespace luisy::cli {
+
+int command_build(const CommandLine& line);
+int command_status(const CommandLine& line);
+int command_explain(const CommandLine& line);
+int command_graph(const CommandLine& line);
+int command_clean(const CommandLine& line);
+int command_validate(const CommandLine& line);
+
+}  // namespace luisy::cli

@@ -1,0 +1,38 @@
+#pragma once
+// The build loop: evaluate instances as their upstreams finish, run the stale ones as
+// parallel subprocesses, record results, and stop cleanly on failure or interruption.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "luisy/engine/plan.h"
+
+namespace luisy::status {
+class Status;
+}
+
+namespace luisy::engine {
+
+struct BuildOptions {
+  size_t jobs = 1;
+  bool keep_going = false;  // -k: independent branches go on after a failure
+  bool dry_run = false;     // -n: say what would run, run nothing
+};
+
+// One line per instance a dry run or `luisy status` reports.
+struct InstanceReport {
+  graph::InstanceId id = 0;
+  bool up_to_date = false;
+  std::string reason;  // why it would run
+};
+
+// Runs the build. Returns the exit code: 0, 1 (a task failed), 130/143 (interrupted).
+// Takes the workspace lock (waiting with a message when another luisy holds it).
+int run_build(Plan& plan, const BuildOptions& options, status::Status& status);
+
+// What a build would do now, without running or changing anything: every instance of the
+// plan, up to date or the reason it would run (an upstream that would run makes its
+// dependents run too, as far as can be known without running it).
+std::vector<InstanceReport> inspect(Plan& plan);
+
+}  // namespace luisy::engine

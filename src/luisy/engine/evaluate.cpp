@@ -1,0 +1,117 @@
+#include "luisy/engine/evaluate.h"
+
+#include <cstdlib>
+#include <fmt/format.h>
+
+#include "luisy/hash/file_digest.h"
+#include "luisy/state/build_log.h"
+#include "luisy/util/error.h"
+#include "luisy/util/location.h"
+
+namespace luisy::engine {
+
+namespace {
+std::string without_slash(const std::string& path) {
+  if (path.size() > 1 && path.back() == '/') return path.substr(0, path.size() - 1);
+  return path;
+}
+}  // namespace
+
+Evaluator::Evaluator(const graph::Graph& graph, const std::string& workspace_dir,
+                     hash::StatCache& stats, const state::BuildLog& log)
+    : graph_(graph), workspace_dir_(workspace_dir), stats_(stats), log_(log) {
+  outputs_.resize(graph.instances.size());
+  producers_.reserve(graph.instances.size() * 2);
+  for (graph::InstanceId id = 0; id < graph.instances.size(); ++id) {
+    const auto& outputs = graph.instances[id].outputs;
+    outputs_[id].digests.resize(outputs.size());
+    for (size_t i = 0; i < outputs.size(); ++i) producers_[without_slash(outputs[i])] = {id, i};
+  }
+}
+
+std::optional<util::Digest> Evaluator::upstream_digest(const std::string& path, bool* known_upstream) {
+  auto it = producers_.find(without_slash(path));
+  if (it == producers_.end()) {
+    *known_upstream = false;
+    return std::nullopt;
+  }
+  *known_upstream = true;
+  return outputs_[it->second.first].digests[it->second.second];
+}
+
+std::optional<Evaluation> Evaluator::evaluate(graph::InstanceId id) {
+  const graph::TaskInstance& instance = graph_.instances[id];
+  Evaluation evaluation;
+  hash::KeyPreimage& preimage = evaluation.preimage;
+  preimage.command = instance.command;
+  for (const auto& param : instance.params) preimage.params.emplace_back(param.name, param.value);
+  for (const auto& name : instance.env) {
+    const char* value = std::getenv(name.c_str());
+    preimage.env.emplace_back(name, value ? std::optional<std::string>(value) : std::nullopt);
+  }
+  preimage.outputs = instance.outputs;
+  preimage.inputs.reserve(instance.inputs.size());
+  for (const auto& path : instance.inputs) {
+    bool from_upstream = false;
+    std::optional<util::Digest> digest = upstream_digest(path, &from_upstream);
+    if (from_upstream) {
+      if (!digest) return std::nullopt;
+    } else {
+      digest = stats_.digest(workspace_dir_, path);
+      if (!digest)
+        throw Error(fmt::format("{}: missing input '{}' of task {}", to_string(instance.where), path,
+                                instance.label));
+    }
+    preimage.inputs.push_back({path, *digest});
+  }
+  evaluation.key = hash::compute_key(preimage);
+
+  const state::TaskRecord* record = log_.find(instance.label);
+  std::vector<std::optional<util::Digest>> on_disk;
+  if (record && record->key == evaluation.key) on_disk = digest_outputs(id);
+  evaluation.reason = stale_reason(evaluation, record, on_disk);
+  evaluation.up_to_date = evaluation.reason.empty();
+  return evaluation;
+}
+
+std::vector<std::optional<util::Digest>> Evaluator::digest_outputs(graph::InstanceId id) {
+  std::vector<std::optional<util::Digest>> digests;
+  for (const auto& path : graph_.instances[id].outputs) digests.push_back(stats_.digest(workspace_dir_, path));
+  return digests;
+}
+
+void Evaluator::set_outputs(graph::InstanceId id, std::vector<std::optional<util::Digest>> digests) {
+  outputs_[id].digests = std::move(digests);
+}
+
+void Evaluator::set_outputs_from_record(graph::InstanceId id, const state::TaskRecord& record) {
+  const auto& outputs = graph_.instances[id].outputs;
+  std::vector<std::optional<util::Digest>> digests(outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i)
+    for (const auto& out : record.outputs)
+      if (out.path == outputs[i]) digests[i] = out.digest;
+  outputs_[id].digests = std::move(digests);
+}
+
+std::string stale_reason(const Evaluation& evaluation, const state::TaskRecord* record,
+                         const std::vector<std::optional<util::Digest>>& outputs_on_disk) {
+  if (!record) return "no previous run";
+  if (record->key != evaluation.key) {
+    auto before = hash::parse_preimage(record->preimage);
+    if (!before) return "its key changed";
+    auto changes = hash::describe_changes(*before, evaluation.preimage);
+    if (changes.empty()) return "its key changed";
+    return changes.front().substr(0, changes.front().find('\n'));
+  }
+  const auto& outputs = evaluation.preimage.outputs;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const util::Digest* recorded = nullptr;
+    for (const auto& out : record->outputs)
+      if (out.path == outputs[i]) recorded = &out.digest;
+    if (i >= outputs_on_disk.size() || !outputs_on_disk[i]) return fmt::format("output {} is missing", outputs[i]);
+    if (!recorded || *recorded != *outputs_on_disk[i]) return fmt::format("output {} was modified", outputs[i]);
+  }
+  return {};
+}
+
+}  // namespace luisy::engine

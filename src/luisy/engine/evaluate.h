@@ -1,0 +1,70 @@
+#pragma once
+// Decides whether a task instance is up to date: computes its key from the current inputs
+// and compares it, and the outputs on disk, with what the build log recorded.
+#include <optional>
+#include <unordered_map>
+#include <string>
+#include <vector>
+
+#include "luisy/graph/graph.h"
+#include "luisy/hash/task_key.h"
+#include "luisy/util/digest.h"
+
+namespace luisy::hash {
+class StatCache;
+}
+namespace luisy::state {
+class BuildLog;
+struct TaskRecord;
+}  // namespace luisy::state
+
+namespace luisy::engine {
+
+struct Evaluation {
+  bool up_to_date = false;
+  hash::KeyPreimage preimage;
+  util::Digest key;
+  std::string reason;  // why it must run, e.g. "input data/a.csv changed"; empty when up to date
+};
+
+// What is known about each instance's outputs during a build: their digests, by output index.
+struct OutputDigests {
+  std::vector<std::optional<util::Digest>> digests;  // per output, nullopt: unknown (will run)
+};
+
+class Evaluator {
+ public:
+  Evaluator(const graph::Graph& graph, const std::string& workspace_dir, hash::StatCache& stats,
+            const state::BuildLog& log);
+
+  // The key of `id` from its sources (through the stat cache) and its deps' known output
+  // digests. nullopt when an upstream output digest is unknown (the upstream must run first).
+  // Throws Error naming the task and the path when a source input is missing.
+  std::optional<Evaluation> evaluate(graph::InstanceId id);
+
+  // After `id` ran or was found up to date: its outputs' digests feed its dependents' keys.
+  void set_outputs(graph::InstanceId id, std::vector<std::optional<util::Digest>> digests);
+  // Outputs from the log record of an instance found up to date.
+  void set_outputs_from_record(graph::InstanceId id, const state::TaskRecord& record);
+
+  // Digests of the declared outputs as on disk now (nullopt for a missing one).
+  std::vector<std::optional<util::Digest>> digest_outputs(graph::InstanceId id);
+
+ private:
+  std::optional<util::Digest> upstream_digest(const std::string& path, bool* known_upstream);
+
+  const graph::Graph& graph_;
+  std::string workspace_dir_;
+  hash::StatCache& stats_;
+  const state::BuildLog& log_;
+  std::vector<OutputDigests> outputs_;
+  // output path (without a trailing '/') -> (instance, output index)
+  std::unordered_map<std::string, std::pair<graph::InstanceId, size_t>> producers_;
+};
+
+// The reason a record does not match an evaluation ("no previous run", "command changed",
+// "output x missing", ...), or empty when it matches and every output is as recorded.
+std::string stale_reason(const Evaluation& evaluation, const state::TaskRecord* record,
+                         const std::vector<std::optional<util::Digest>>& outputs_on_disk);
+
+}  // namespace luisy::engine
