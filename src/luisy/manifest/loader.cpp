@@ -1,0 +1,498 @@
+#include "luisy/manifest/loader.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstring>
+#include <span>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "luisy/manifest/manifest_error.h"
+#include "luisy/manifest/validate.h"
+#include "luisy/util/fs.h"
+
+namespace luisy::manifest {
+
+namespace {
+
+constexpr std::string_view kTopKeys[] = {"luisy", "project", "remote", "params", "tasks"};
+constexpr std::string_view kTaskKeys[] = {"cmd",    "inputs", "outputs", "requires",
+                                          "params", "matrix", "env",     "description"};
+constexpr std::string_view kRequirementKeys[] = {"task", "params"};
+
+std::string_view describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return "a single value";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "undefined";
+  }
+}
+
+// Walks the YAML tree once, in file order, and throws ManifestError at the first problem.
+// Every message names where it is ("in task 'Clean'") so it reads well without the excerpt.
+class Reader {
+ public:
+  Reader(std::string_view source, const std::string& path) : source_(source), path_(path) {}
+
+  Pipeline read(const YAML::Node& root);
+
+  Location at(const YAML::Mark& mark) const {
+    if (mark.is_null()) return Location{path_, 0, 0};
+    return Location{path_, mark.line + 1, mark.column + 1};
+  }
+  Location at(const YAML::Node& node) const { return at(node.Mark()); }
+
+  [[noreturn]] void fail(const Location& where, const std::string& message) const {
+    throw ManifestError(where, message, source_);
+  }
+
+ private:
+  // The place of the character at `offset` inside a scalar's value. Only a plain scalar on
+  // one line maps offsets to columns exactly; for the others we point at the scalar itself.
+  Location at_offset(const YAML::Node& scalar, size_t offset) const {
+    Location where = at(scalar);
+    const std::string& text = scalar.Scalar();
+    YAML::Mark mark = scalar.Mark();
+    if (scalar.Tag() == "?" && mark.pos >= 0 && static_cast<size_t>(mark.pos) <= source_.size() &&
+        source_.substr(static_cast<size_t>(mark.pos), text.size()) == text) {
+      where.column += static_cast<int>(offset);
+    }
+    return where;
+  }
+
+  // Calls visit(key_node, key, value_node) for each entry in file order. yaml-cpp keeps
+  // duplicate keys without a word, so they are caught here.
+  template <typename Visit>
+  void for_each_entry(const YAML::Node& map, std::string_view noun, const std::string& context,
+                      Visit&& visit) const {
+    std::unordered_map<std::string_view, int> seen;
+    // Range-for keeps each entry alive; `it->first` would be a reference into a temporary.
+    for (const auto& entry : map) {
+      const YAML::Node& key = entry.first;
+      if (!key.IsScalar()) {
+        fail(at(key),
+             fmt::format("{} names {} must be plain text, not {}", noun, context, describe(key)));
+      }
+      const std::string& name = key.Scalar();
+      auto [first, inserted] = seen.emplace(name, key.Mark().line + 1);
+      if (!inserted) {
+        fail(at(key), fmt::format("duplicate {} '{}' {} (first at line {})", noun, name, context,
+                                  first->second));
+      }
+      visit(key, name, entry.second);
+    }
+  }
+
+  [[noreturn]] void unknown_key(const YAML::Node& key, const std::string& context,
+                                std::span<const std::string_view> known,
+                                std::string_view hint = {}) const {
+    const std::string& name = key.Scalar();
+    std::string message = fmt::format("unknown key '{}' {}", name, context);
+    std::string_view closest = closest_key(name, known);
+    if (!closest.empty()) {
+      message += fmt::format("; did you mean '{}'?", closest);
+    } else if (!hint.empty()) {
+      message += fmt::format("; {}", hint);
+    } else {
+      message += fmt::format("; known keys: {}", fmt::join(known, ", "));
+    }
+    fail(at(key), message);
+  }
+
+  // The text of a scalar value. A missing value points at the key (yaml-cpp places an empty
+  // value on the next token), a value of the wrong shape at the value.
+  const std::string& scalar(const YAML::Node& key, const YAML::Node& value, std::string_view what,
+                            std::string_view expected = "a single value") const {
+    if (value.IsNull()) fail(at(key), fmt::format("{} needs a value", what));
+    if (!value.IsScalar()) {
+      fail(at(value), fmt::format("{} must be {}, not {}", what, expected, describe(value)));
+    }
+    return value.Scalar();
+  }
+
+  Value value_of(const YAML::Node& scalar) const { return Value{scalar.Scalar(), at(scalar)}; }
+
+  // A list of scalars; a single scalar counts as a list of one.
+  template <typename Visit>
+  void for_each_item(const YAML::Node& key, const YAML::Node& value, std::string_view what,
+                     Visit&& visit) const {
+    if (value.IsNull()) {
+      fail(at(key), fmt::format("{} needs a value (write [] for none, or remove the key)", what));
+    }
+    if (value.IsScalar()) {
+      visit(value);
+      return;
+    }
+    if (!value.IsSequence()) {
+      fail(at(value), fmt::format("{} must be a list, not {}", what, describe(value)));
+    }
+    for (const YAML::Node& item : value) {
+      if (item.IsNull()) fail(at(item), fmt::format("empty entry in {}", what));
+      visit(item);
+    }
+  }
+
+  void check_identifier(const YAML::Node& node, std::string_view noun) const {
+    const std::string& name = node.Scalar();
+    if (!is_identifier(name)) {
+      fail(at(node), fmt::format("invalid {} '{}': names start with a letter or '_' and contain "
+                                 "only letters, digits and '_'",
+                                 noun, name));
+    }
+  }
+
+  void check_parameter_name(const YAML::Node& node) const {
+    check_identifier(node, "parameter name");
+    const std::string& name = node.Scalar();
+    if (name == "in" || name == "out") {
+      fail(at(node),
+           fmt::format("parameter name '{}' is reserved for the {{{}}} placeholder", name, name));
+    }
+  }
+
+  void check_template_value(const YAML::Node& node, TemplateUse use, std::string_view what) const {
+    if (auto problem = check_template(node.Scalar(), use)) {
+      fail(at_offset(node, problem->offset), fmt::format("in {}: {}", what, problem->message));
+    }
+  }
+
+  std::vector<NamedValue> read_params(const YAML::Node& key, const YAML::Node& value,
+                                      const std::string& context) const;
+  std::vector<Value> read_paths(const YAML::Node& key, const YAML::Node& value,
+                                std::string_view what, const std::string& context) const;
+  std::vector<Requirement> read_requires(const YAML::Node& key, const YAML::Node& value,
+                                         const std::string& task) const;
+  std::vector<MatrixAxis> read_matrix(const YAML::Node& key, const YAML::Node& value,
+                                      const std::string& context) const;
+  TaskSpec read_task(const YAML::Node& key, const YAML::Node& body) const;
+  void check_version(const YAML::Node& root) const;
+
+  std::string_view source_;
+  const std::string& path_;
+};
+
+std::vector<NamedValue> Reader::read_params(const YAML::Node& key, const YAML::Node& value,
+                                            const std::string& context) const {
+  std::string where = fmt::format("'params' {}", context);
+  if (value.IsNull()) fail(at(key), fmt::format("{} needs a value", where));
+  if (!value.IsMap()) {
+    fail(at(value),
+         fmt::format("{} must be a mapping of names to values, not {}", where, describe(value)));
+  }
+  std::vector<NamedValue> params;
+  params.reserve(value.size());
+  for_each_entry(value, "parameter", fmt::format("in {}", where),
+                 [&](const YAML::Node& name, const std::string& text, const YAML::Node& item) {
+                   check_parameter_name(name);
+                   std::string what = fmt::format("parameter '{}' {}", text, context);
+                   if (item.IsSequence()) {
+                     fail(at(item), fmt::format("{} must be a single value (a string, number or "
+                                                "boolean), not a list; use 'matrix' for one "
+                                                "instance per value",
+                                                what));
+                   }
+                   scalar(name, item, what, "a single value (a string, number or boolean)");
+                   params.push_back(NamedValue{text, value_of(item)});
+                 });
+  return params;
+}
+
+std::vector<Value> Reader::read_paths(const YAML::Node& key, const YAML::Node& value,
+                                      std::string_view what, const std::string& context) const {
+  std::string list = fmt::format("'{}' {}", what, context);
+  std::string_view kind = what == "inputs" ? "input" : "output";
+  std::vector<Value> paths;
+  for_each_item(key, value, list, [&](const YAML::Node& item) {
+    if (!item.IsScalar()) {
+      fail(at(item), fmt::format("entries of {} must be paths, not {}", list, describe(item)));
+    }
+    check_template_value(item, TemplateUse::kPath, list);
+    if (auto problem = check_workspace_path(item.Scalar(), kind)) {
+      fail(at_offset(item, problem->offset), fmt::format("in {}: {}", list, problem->message));
+    }
+    paths.push_back(value_of(item));
+  });
+  return paths;
+}
+
+std::vector<Requirement> Reader::read_requires(const YAML::Node& key, const YAML::Node& value,
+                                               const std::string& task) const {
+  std::string list = fmt::format("'requires' of task '{}'", task);
+  std::string entry_context = fmt::format("in a 'requires' entry of task '{}'", task);
+  std::vector<Requirement> requirements;
+  for_each_item(key, value, list, [&](const YAML::Node& item) {
+    if (item.IsScalar()) {
+      check_identifier(item, "task name");
+      requirements.push_back(Requirement{item.Scalar(), {}, at(item)});
+      return;
+    }
+    if (!item.IsMap()) {
+      fail(at(item), fmt::format("entries of {} must be task names or mappings "
+                                 "{{task: NAME, params: {{...}}}}, not {}",
+                                 list, describe(item)));
+    }
+    Requirement requirement;
+    bool has_task = false;
+    for_each_entry(item, "key", entry_context,
+                   [&](const YAML::Node& k, const std::string& name, const YAML::Node& v) {
+                     if (name == "task") {
+                       scalar(k, v, fmt::format("'task' {}", entry_context), "a task name");
+                       check_identifier(v, "task name");
+                       requirement.task = v.Scalar();
+                       requirement.where = at(v);
+                       has_task = true;
+                     } else if (name == "params") {
+                       requirement.params = read_params(k, v, entry_context);
+                     } else {
+                       unknown_key(k, entry_context, kRequirementKeys,
+                                   "an entry is a task name or {task: NAME, params: {K: V}}");
+                     }
+                   });
+    if (!has_task) {
+      fail(at(item), fmt::format("a 'requires' entry of task '{}' needs 'task': "
+                                 "{{task: NAME, params: {{K: V}}}}",
+                                 task));
+    }
+    requirements.push_back(std::move(requirement));
+  });
+  return requirements;
+}
+
+std::vector<MatrixAxis> Reader::read_matrix(const YAML::Node& key, const YAML::Node& value,
+                                            const std::string& context) const {
+  std::string where = fmt::format("'matrix' {}", context);
+  if (value.IsNull()) fail(at(key), fmt::format("{} needs a value", where));
+  if (!value.IsMap()) {
+    fail(at(value), fmt::format("{} must be a mapping of names to lists of values, not {}", where,
+                                describe(value)));
+  }
+  std::vector<MatrixAxis> axes;
+  for_each_entry(
+      value, "matrix axis", fmt::format("in {}", where),
+      [&](const YAML::Node& name, const std::string& text, const YAML::Node& list) {
+        check_parameter_name(name);
+        std::string what = fmt::format("matrix axis '{}' {}", text, context);
+        if (list.IsNull()) fail(at(name), fmt::format("{} needs values", what));
+        if (!list.IsSequence()) {
+          fail(at(list), fmt::format("{} must be a list of values, as in [a, b], "
+                                     "not {}",
+                                     what, describe(list)));
+        }
+        if (list.size() == 0) fail(at(list), fmt::format("{} has no values", what));
+        MatrixAxis axis{text, {}, at(name)};
+        axis.values.reserve(list.size());
+        std::unordered_set<std::string_view> seen;
+        for (const YAML::Node& item : list) {
+          if (item.IsNull()) fail(at(item), fmt::format("empty value in {}", what));
+          if (!item.IsScalar()) {
+            fail(at(item),
+                 fmt::format("values of {} must be single values, not {}", what, describe(item)));
+          }
+          if (!seen.insert(item.Scalar()).second) {
+            fail(at(item), fmt::format("duplicate value '{}' in {}", item.Scalar(), what));
+          }
+          axis.values.push_back(value_of(item));
+        }
+        axes.push_back(std::move(axis));
+      });
+  return axes;
+}
+
+TaskSpec Reader::read_task(const YAML::Node& key, const YAML::Node& body) const {
+  check_identifier(key, "task name");
+  TaskSpec task;
+  task.name = key.Scalar();
+  task.where = at(key);
+  std::string context = fmt::format("in task '{}'", task.name);
+  if (body.IsNull()) fail(at(key), fmt::format("task '{}' is empty; it needs a 'cmd'", task.name));
+  if (!body.IsMap()) {
+    fail(at(body), fmt::format("task '{}' must be a mapping (cmd, inputs, outputs, ...), not {}",
+                               task.name, describe(body)));
+  }
+  std::string of_task = fmt::format("of task '{}'", task.name);
+  bool has_cmd = false;
+  for_each_entry(
+      body, "key", context, [&](const YAML::Node& k, const std::string& name, const YAML::Node& v) {
+        if (name == "cmd") {
+          std::string what = fmt::format("'cmd' {}", of_task);
+          if (scalar(k, v, what, "a string").empty()) {
+            fail(at(v), fmt::format("{} is empty", what));
+          }
+          check_template_value(v, TemplateUse::kCommand, what);
+          task.cmd = value_of(v);
+          has_cmd = true;
+        } else if (name == "inputs") {
+          task.inputs = read_paths(k, v, "inputs", of_task);
+        } else if (name == "outputs") {
+          task.outputs = read_paths(k, v, "outputs", of_task);
+        } else if (name == "requires") {
+          task.requires_ = read_requires(k, v, task.name);
+        } else if (name == "params") {
+          task.params = read_params(k, v, of_task);
+        } else if (name == "matrix") {
+          task.matrix = read_matrix(k, v, of_task);
+        } else if (name == "env") {
+          for_each_item(k, v, fmt::format("'env' {}", of_task), [&](const YAML::Node& item) {
+            if (!item.IsScalar()) {
+              fail(at(item), fmt::format("entries of 'env' {} must be variable names, "
+                                         "not {}",
+                                         of_task, describe(item)));
+            }
+            check_identifier(item, "environment variable name");
+            task.env.push_back(value_of(item));
+          });
+        } else if (name == "description") {
+          task.description = scalar(k, v, fmt::format("'description' {}", of_task), "a string");
+        } else {
+          unknown_key(k, context, kTaskKeys);
+        }
+      });
+  if (!has_cmd) fail(at(key), fmt::format("task '{}' has no 'cmd'", task.name));
+  return task;
+}
+
+// The version comes first: a file written for another version is refused as such, before
+// any of its keys are judged by this version's rules.
+void Reader::check_version(const YAML::Node& root) const {
+  for (const auto& entry : root) {
+    if (!entry.first.IsScalar() || entry.first.Scalar() != "luisy") continue;
+    const YAML::Node& value = entry.second;
+    const std::string& version =
+        scalar(entry.first, value, "'luisy' (the pipeline file version)", "the number 1");
+    if (version == "1") return;
+    bool is_number =
+        !version.empty() && version.find_first_not_of("0123456789") == std::string::npos;
+    if (is_number) {
+      fail(at(value),
+           fmt::format("unsupported pipeline version {}; this luisy reads version 1", version));
+    }
+    fail(at(value), fmt::format("'luisy' must be the pipeline file version 1, not '{}'", version));
+  }
+  fail(at(root), "missing 'luisy: 1' (the pipeline file version) at top level");
+}
+
+Pipeline Reader::read(const YAML::Node& root) {
+  if (!root.IsMap()) {
+    fail(at(root), fmt::format("a pipeline file must be a mapping with 'luisy', 'project' and "
+                               "'tasks', not {}",
+                               describe(root)));
+  }
+  check_version(root);
+  Pipeline pipeline;
+  bool has_project = false;
+  bool has_tasks = false;
+  const std::string top = "at top level";
+  for_each_entry(
+      root, "key", top, [&](const YAML::Node& k, const std::string& name, const YAML::Node& v) {
+        if (name == "luisy") {
+          // Checked by check_version.
+        } else if (name == "project") {
+          const std::string& project = scalar(k, v, "'project'", "a name");
+          if (!is_project_name(project)) {
+            fail(at(v), fmt::format("invalid project name '{}': use lowercase letters, "
+                                    "digits, '.', '_' and '-', starting with a letter "
+                                    "or digit",
+                                    project));
+          }
+          pipeline.project = project;
+          pipeline.project_where = at(v);
+          has_project = true;
+        } else if (name == "remote") {
+          const std::string& remote = scalar(k, v, "'remote'", "a URL or a path");
+          if (remote.empty()) fail(at(v), "'remote' is empty");
+          pipeline.remote = remote;
+          pipeline.remote_where = at(v);
+        } else if (name == "params") {
+          pipeline.params = read_params(k, v, top);
+        } else if (name == "tasks") {
+          if (v.IsNull()) fail(at(k), "'tasks' needs at least one task");
+          if (!v.IsMap()) {
+            fail(at(v), fmt::format("'tasks' must be a mapping of task names to "
+                                    "tasks, not {}",
+                                    describe(v)));
+          }
+          if (v.size() == 0) fail(at(v), "'tasks' needs at least one task");
+          pipeline.tasks.reserve(v.size());
+          for_each_entry(
+              v, "task", "in 'tasks'",
+              [&](const YAML::Node& task_key, const std::string&, const YAML::Node& body) {
+                pipeline.tasks.push_back(read_task(task_key, body));
+              });
+          has_tasks = true;
+        } else {
+          unknown_key(k, top, kTopKeys);
+        }
+      });
+  if (!has_project) fail(at(root), "missing 'project' at top level");
+  if (!has_tasks) fail(at(root), "missing 'tasks' at top level");
+  return pipeline;
+}
+
+// Placeholders inside flow lists (`outputs: [data/{year}.csv]`) are the classic way to
+// break YAML: braces are flow indicators there. When the failing line has a brace glued to
+// text, say how to write it.
+std::string yaml_hint(std::string_view source, const YAML::Mark& mark) {
+  if (mark.is_null()) return {};
+  size_t start = 0;
+  for (int line = 0; line < mark.line; ++line) {
+    start = source.find('\n', start);
+    if (start == std::string_view::npos) return {};
+    ++start;
+  }
+  std::string_view line = source.substr(start, source.find('\n', start) - start);
+  for (size_t i = 1; i < line.size(); ++i) {
+    if (line[i] == '{' && std::string_view(" \t[{,:").find(line[i - 1]) == std::string_view::npos) {
+      return " (inside [ ] or { }, a value with a placeholder must be quoted, as in "
+             "['data/{year}.csv'], or written as a block list with '- ')";
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Pipeline parse_pipeline(std::string_view text, const std::string& path) {
+  Reader reader(text, path);
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    reader.fail(reader.at(e.mark),
+                fmt::format("invalid YAML: {}{}", e.msg, yaml_hint(text, e.mark)));
+  } catch (const YAML::Exception& e) {
+    reader.fail(reader.at(e.mark), fmt::format("cannot read YAML: {}", e.msg));
+  }
+  if (documents.empty()) {
+    reader.fail(Location{path, 1, 1},
+                "the pipeline file is empty; it needs 'luisy: 1', "
+                "'project' and 'tasks'");
+  }
+  if (documents.size() > 1) {
+    reader.fail(reader.at(documents[1]), "a pipeline file holds one YAML document, not several");
+  }
+  Pipeline pipeline = reader.read(documents.front());
+  pipeline.path = path;
+  pipeline.directory = util::dirname(util::absolute_path(path));
+  pipeline.source = std::string(text);
+  return pipeline;
+}
+
+Pipeline load_pipeline(const std::string& path) {
+  std::optional<std::string> text = util::read_file_if_exists(path);
+  if (!text) {
+    throw Error(fmt::format("cannot open pipeline file {}: {}", path, std::strerror(ENOENT)),
+                kExitUsage);
+  }
+  return parse_pipeline(*text, path);
+}
+
+}  // namespace luisy::manifest
