@@ -9,10 +9,10 @@ namespace luisy::exec {
 
 struct ProcessResult {
   int id = 0;
-  int exit_code = 0;     // valid when signal == 0
-  int signal = 0;        // the signal that killed it, else 0
-  std::string output;    // stdout and stderr, interleaved as written
-  double seconds = 0;    // wall time
+  int exit_code = 0;   // valid when signal == 0
+  int signal = 0;      // the signal that killed it, else 0
+  std::string output;  // stdout and stderr, interleaved as written
+  double seconds = 0;  // wall time
   bool success() const { return signal == 0 && exit_code == 0; }
 };
 
@@ -33,14 +33,20 @@ class SubprocessSet {
 
   // Starts `command` in `directory`, in its own process group, stdin from /dev/null,
   // stdout and stderr into one pipe. Simple commands (util::is_simple_command) are spawned
-  // directly, others through /bin/sh -c. Returns an id > 0. Throws Error if it cannot spawn.
+  // directly, others through /bin/sh -c. Returns an id > 0. A program that is missing or
+  // cannot be executed is reported by the next wait() as a finished process with exit code
+  // 127 (or 126) and a message as its output, as a shell would; Error is thrown only when
+  // luisy runs out of resources (pipes, processes).
   int start(const std::string& command, const std::string& directory);
 
-  // Blocks until a child finishes, `extra_fd` (if >= 0) is readable, or a signal arrives.
+  // Blocks until a child finishes, `extra_fd` (if >= 0) is readable, or a signal arrives
+  // (output alone does not return). Returns at once when nothing is running and
+  // extra_fd < 0. `interrupted` in the result is sticky: the last signal since construction.
   WaitResult wait(int extra_fd = -1);
 
   // Sends the signal to every running child's process group.
   void signal_all(int signal);
+  // Children not yet reported by wait(), including spawn failures waiting to be reported.
   size_t running() const;
   int interrupted() const;
 
