@@ -38,14 +38,18 @@ class StatCache {
   void drop_racy(int64_t now_ns, int64_t racy_window_ns = 50'000'000);
 
   const std::unordered_map<std::string, StatEntry>& entries() const { return entries_; }
-  void insert(const std::string& path, const StatEntry& entry) { entries_[path] = entry; dirty_ = true; }
+  void insert(const std::string& path, const StatEntry& entry) {
+    entries_[path] = entry;
+    dirty_ = true;
+  }
+  void reserve(size_t count) { entries_.reserve(count); }
   bool dirty() const { return dirty_; }
   void mark_clean() { dirty_ = false; }
   size_t files_hashed() const { return files_hashed_; }
 
  private:
   std::optional<util::Digest> file_digest(const std::string& full_path, const std::string& key,
-                                           const util::FileStat& stat);
+                                          const util::FileStat& stat);
   std::unordered_map<std::string, StatEntry> entries_;
   bool dirty_ = false;
   size_t files_hashed_ = 0;
