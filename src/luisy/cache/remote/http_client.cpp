@@ -1,0 +1,321 @@
+#include "luisy/cache/remote/http_client.h"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace luisy::cache::remote {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kMaxErrorBody = 64 * 1024;
+
+struct Transfer {
+  HttpRequest request;
+  HttpResponse response;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  size_t body_offset = 0;
+  std::string local_error;
+  Clock::time_point not_before;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+bool is_2xx(CURL* easy) {
+  long code = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+  return code >= 200 && code < 300;
+}
+
+size_t on_write(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  if (t->request.sink_fd >= 0 && is_2xx(t->easy)) {
+    size_t written = 0;
+    while (written < n) {
+      ssize_t w = ::pwrite(
+          t->request.sink_fd, data + written, n - written,
+          static_cast<off_t>(t->request.sink_offset + t->response.bytes_received + written));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        t->local_error = fmt::format("cannot write the downloaded data: {}", std::strerror(errno));
+        return 0;  // aborts the transfer
+      }
+      written += static_cast<size_t>(w);
+    }
+  } else if (t->request.sink_fd < 0 || t->response.body.size() < kMaxErrorBody) {
+    t->response.body.append(data, n);
+  }
+  t->response.bytes_received += n;
+  return n;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  std::string_view line(data, n);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (line.rfind("HTTP/", 0) == 0) {
+    t->response.headers.clear();  // a new response (after a redirect or an interim answer)
+  } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
+    std::string name(line.substr(0, colon));
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    t->response.headers[name] = std::string(value);
+  }
+  return n;
+}
+
+size_t on_read(char* buffer, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = std::min(size * count, t->request.body.size() - t->body_offset);
+  std::memcpy(buffer, t->request.body.data() + t->body_offset, n);
+  t->body_offset += n;
+  return n;
+}
+
+int on_seek(void* user, curl_off_t offset, int origin) {
+  auto* t = static_cast<Transfer*>(user);
+  if (origin != SEEK_SET || offset < 0 || static_cast<size_t>(offset) > t->request.body.size())
+    return CURL_SEEKFUNC_CANTSEEK;
+  t->body_offset = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+long header_number(const HttpResponse& response, const char* name) {
+  auto it = response.headers.find(name);
+  if (it == response.headers.end()) return -1;
+  char* end = nullptr;
+  long value = std::strtol(it->second.c_str(), &end, 10);
+  return end != it->second.c_str() && value >= 0 ? value : -1;
+}
+
+}  // namespace
+
+bool is_retryable(const HttpResponse& response) {
+  if (response.status == 0) return true;  // transport error: reset, timeout, refused
+  switch (response.status) {
+    case 408:
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+      return true;
+    default:
+      return false;
+  }
+}
+
+long retry_delay_ms(const HttpResponse& response, int attempt, const HttpOptions& options) {
+  long hinted = header_number(response, "retry-after-ms");
+  if (hinted < 0) hinted = header_number(response, "x-ms-retry-after-ms");
+  if (hinted < 0) {
+    long seconds = header_number(response, "retry-after");
+    if (seconds >= 0) hinted = seconds * 1000;
+  }
+  if (hinted >= 0) return std::min(hinted, options.retry_cap_ms);
+  double delay =
+      static_cast<double>(options.retry_base_ms) * static_cast<double>(1L << std::min(attempt, 20));
+  thread_local std::mt19937 rng{std::random_device{}()};
+  delay *= std::uniform_real_distribution<double>(0.8, 1.2)(rng);
+  return std::min(static_cast<long>(delay), options.retry_cap_ms);
+}
+
+struct HttpClient::Impl {
+  HttpOptions options;
+  HttpSigner signer;
+  CURLM* multi = nullptr;
+  std::vector<CURL*> idle;  // finished handles keep their connection cache warm for reuse
+
+  void start(Transfer& t) {
+    CURL* easy = nullptr;
+    if (!idle.empty()) {
+      easy = idle.back();
+      idle.pop_back();
+      curl_easy_reset(easy);
+    } else {
+      easy = curl_easy_init();
+    }
+    t.easy = easy;
+    t.body_offset = 0;
+    t.local_error.clear();
+    t.error_buffer[0] = '\0';
+    int attempts = t.response.attempts + 1;
+    t.response = HttpResponse{};
+    t.response.attempts = attempts;
+
+    HeaderList extra = signer ? signer(t.request) : HeaderList{};
+    bool has_content_type = false;
+    for (const auto& list : {&t.request.headers, &extra})
+      for (const auto& [name, value] : *list) {
+        t.headers = curl_slist_append(t.headers, fmt::format("{}: {}", name, value).c_str());
+        if (strcasecmp(name.c_str(), "Content-Type") == 0) has_content_type = true;
+      }
+    // No "Expect: 100-continue" round trip, and no Content-Type we did not sign.
+    t.headers = curl_slist_append(t.headers, "Expect:");
+    if (!has_content_type) t.headers = curl_slist_append(t.headers, "Content-Type:");
+
+    curl_easy_setopt(easy, CURLOPT_URL, t.request.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_s);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_limit);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, options.low_speed_time_s);
+    if (!options.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options.ca_file.c_str());
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error_buffer);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t.headers);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+    if (t.request.method == "HEAD") {
+      curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    } else if (t.request.method == "PUT") {
+      curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE,
+                       static_cast<curl_off_t>(t.request.body.size()));
+      curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
+      curl_easy_setopt(easy, CURLOPT_READDATA, &t);
+      curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, on_seek);
+      curl_easy_setopt(easy, CURLOPT_SEEKDATA, &t);
+    } else if (t.request.method != "GET") {
+      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, t.request.method.c_str());
+    }
+    curl_multi_add_handle(multi, easy);
+  }
+
+  void finish(Transfer& t, CURLcode code) {
+    curl_multi_remove_handle(multi, t.easy);
+    long status = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    if (!t.local_error.empty()) {
+      t.response.error = t.local_error;
+    } else if (code != CURLE_OK) {
+      status = 0;
+      t.response.error = t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(code);
+    }
+    t.response.status = status;
+    curl_slist_free_all(t.headers);
+    t.headers = nullptr;
+    idle.push_back(t.easy);
+    t.easy = nullptr;
+  }
+};
+
+HttpClient::HttpClient(HttpOptions options, HttpSigner signer) : impl_(std::make_unique<Impl>()) {
+  static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  (void)initialised;
+  impl_->options = std::move(options);
+  impl_->signer = std::move(signer);
+  impl_->multi = curl_multi_init();
+  // Reuse connections across all transfers of this client.
+  curl_multi_setopt(impl_->multi, CURLMOPT_MAXCONNECTS, 64L);
+}
+
+HttpClient::~HttpClient() {
+  for (CURL* easy : impl_->idle) curl_easy_cleanup(easy);
+  curl_multi_cleanup(impl_->multi);
+}
+
+void HttpClient::run(const std::function<std::optional<HttpRequest>()>& next,
+                     const std::function<void(HttpRequest&, HttpResponse&)>& done,
+                     int max_in_flight) {
+  max_in_flight = std::max(1, max_in_flight);
+  std::vector<std::unique_ptr<Transfer>> active;
+  std::vector<std::unique_ptr<Transfer>> delayed;  // waiting to retry
+  auto abandon = [&] {
+    for (auto& t : active) {
+      if (!t->easy) continue;
+      curl_multi_remove_handle(impl_->multi, t->easy);
+      curl_slist_free_all(t->headers);
+      impl_->idle.push_back(t->easy);
+    }
+  };
+  try {
+    for (;;) {
+      auto now = Clock::now();
+      for (auto it = delayed.begin(); it != delayed.end() && int(active.size()) < max_in_flight;) {
+        if ((*it)->not_before <= now) {
+          impl_->start(**it);
+          active.push_back(std::move(*it));
+          it = delayed.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      while (int(active.size()) < max_in_flight) {
+        std::optional<HttpRequest> request = next();
+        if (!request) break;
+        auto t = std::make_unique<Transfer>();
+        t->request = std::move(*request);
+        impl_->start(*t);
+        active.push_back(std::move(t));
+      }
+      if (active.empty() && delayed.empty()) return;
+
+      int running = 0;
+      curl_multi_perform(impl_->multi, &running);
+      bool finished_any = false;
+      int queued = 0;
+      while (CURLMsg* message = curl_multi_info_read(impl_->multi, &queued)) {
+        if (message->msg != CURLMSG_DONE) continue;
+        auto it = std::find_if(active.begin(), active.end(),
+                               [&](const auto& t) { return t->easy == message->easy_handle; });
+        if (it == active.end()) continue;
+        std::unique_ptr<Transfer> t = std::move(*it);
+        active.erase(it);
+        impl_->finish(*t, message->data.result);
+        finished_any = true;
+        int retries = t->response.attempts - 1;
+        if (t->local_error.empty() && is_retryable(t->response) &&
+            retries < impl_->options.max_retries) {
+          t->not_before = Clock::now() + std::chrono::milliseconds(
+                                             retry_delay_ms(t->response, retries, impl_->options));
+          delayed.push_back(std::move(t));
+        } else {
+          done(t->request, t->response);
+        }
+      }
+      if (finished_any) continue;
+
+      long timeout_ms = 1000;
+      for (const auto& t : delayed)
+        timeout_ms = std::min<long>(
+            timeout_ms, std::max<long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              t->not_before - Clock::now())
+                                              .count()));
+      curl_multi_poll(impl_->multi, nullptr, 0, static_cast<int>(timeout_ms), nullptr);
+    }
+  } catch (...) {
+    abandon();
+    throw;
+  }
+}
+
+HttpResponse HttpClient::perform(HttpRequest request) {
+  HttpResponse result;
+  bool given = false;
+  run(
+      [&]() -> std::optional<HttpRequest> {
+        if (given) return std::nullopt;
+        given = true;
+        return std::move(request);
+      },
+      [&](HttpRequest&, HttpResponse& response) { result = std::move(response); }, 1);
+  return result;
+}
+
+}  // namespace luisy::cache::remote

@@ -1,0 +1,66 @@
+#pragma once
+// A content-addressed remote: `cas/<2 hex>/<digest>` blobs and `ac/<key>` result records
+// under a prefix. Two backends implement it: Azure Blob Storage and a directory.
+// Failures in normal operation (network, server errors) are returned, not thrown, so the
+// caller can treat them as cache misses; only bad configuration throws luisy::Error.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "luisy/util/digest.h"
+
+namespace luisy::cache::remote {
+
+struct Failure {
+  std::string message;  // user-facing, never containing a secret
+};
+
+// Outcome of one operation: ok, or a failure that the caller counts as a miss.
+struct Outcome {
+  bool ok = true;
+  std::string error;  // when !ok
+};
+
+struct BlobTransfer {
+  util::Digest digest;
+  std::string local_path;  // upload: read from here; download: written here (whole file)
+  uint64_t size = 0;       // upload: the file's size
+  Outcome outcome;         // filled in by the store
+  uint64_t bytes = 0;      // bytes actually transferred
+};
+
+struct TransferOptions {
+  int max_in_flight = 16;  // --transfers
+};
+
+class RemoteStore {
+ public:
+  virtual ~RemoteStore() = default;
+  // For messages: e.g. "azure://account/container/prefix", never with credentials.
+  virtual std::string describe() const = 0;
+  // One cheap request that proves the credentials and the container; creates the container
+  // when missing and allowed. Throws luisy::Error naming account and container on failure.
+  virtual void check_access() = 0;
+
+  // The record's bytes; nullopt when absent. A failure sets *failure and returns nullopt.
+  virtual std::optional<std::string> get_record(const util::Digest& key, Failure* failure) = 0;
+  // Writes the record (last, after its blobs). Overwrites an existing one.
+  virtual Outcome put_record(const util::Digest& key, const std::string& bytes) = 0;
+
+  // Which blobs exist (parallel HEADs). A failed check counts as absent and sets *failure.
+  virtual std::vector<bool> has_blobs(const std::vector<util::Digest>& digests, Failure* failure) = 0;
+  // Uploads blobs (parallel, blocks for large files, create-only: an existing blob is success).
+  virtual void upload_blobs(std::vector<BlobTransfer>& transfers, const TransferOptions& options) = 0;
+  // Downloads blobs to their local_path (parallel, ranges for large files). Verifying the
+  // digest is the caller's job; a partial file is removed on failure.
+  virtual void download_blobs(std::vector<BlobTransfer>& transfers, const TransferOptions& options) = 0;
+};
+
+// Opens the remote named by `url` ("azure://ACCOUNT/CONTAINER[/PREFIX]", "file:///path", a
+// plain path, or empty: Azure from the environment variables alone). `project` is the default
+// prefix. Throws luisy::Error for a malformed URL or missing credentials.
+std::unique_ptr<RemoteStore> open_remote_store(const std::string& url, const std::string& project);
+
+}  // namespace luisy::cache::remote

@@ -1,0 +1,352 @@
+#include "luisy/cache/result_cache.h"
+
+#include <dirent.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+
+#include "luisy/cache/file_copy.h"
+#include "luisy/util/error.h"
+#include "luisy/util/fs.h"
+
+namespace luisy::cache {
+
+namespace {
+
+// Removes what lies under `dir` (whose record path is `prefix`, ending in '/') and is not in
+// `named`. Symbolic links are removed, never followed: a link to a user's data directory
+// inside an output must not lead us to delete the data.
+void remove_unnamed(const std::string& dir, const std::string& prefix,
+                    const std::set<std::string>& named) {
+  DIR* handle = ::opendir(dir.c_str());
+  if (!handle) return;
+  std::vector<std::string> names;
+  while (struct dirent* entry = ::readdir(handle)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  ::closedir(handle);
+  for (const auto& name : names) {
+    std::string path = util::join_path(dir, name);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      remove_unnamed(path, prefix + name + "/", named);
+    } else if (!named.count(prefix + name)) {
+      util::remove_all(path);
+    }
+  }
+}
+
+}  // namespace
+
+ResultCache::ResultCache(LocalStore local, std::unique_ptr<remote::RemoteStore> remote,
+                         remote::TransferOptions options)
+    : local_(std::move(local)), remote_(std::move(remote)), options_(options) {}
+
+ResultCache::~ResultCache() = default;
+
+bool ResultCache::remote_usable() const {
+  std::lock_guard lock(mutex_);
+  return remote_ && !failed_;
+}
+
+CacheStats ResultCache::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void ResultCache::set_warning_callback(std::function<void(const std::string&)> callback) {
+  std::lock_guard lock(mutex_);
+  warning_ = std::move(callback);
+}
+
+void ResultCache::warn(const std::string& message) {
+  std::function<void(const std::string&)> callback;
+  {
+    std::lock_guard lock(mutex_);
+    callback = warning_;
+  }
+  if (callback) callback(message);
+}
+
+void ResultCache::remote_failed(const std::string& message) {
+  bool first = false;
+  {
+    std::lock_guard lock(mutex_);
+    ++stats_.errors;
+    failed_ = true;
+    first = !warned_;
+    warned_ = true;
+  }
+  if (first)
+    warn(fmt::format("remote cache {} failed: {}; going on without it for this run",
+                     remote_->describe(), message));
+}
+
+std::optional<ResultRecord> ResultCache::lookup(const util::Digest& key, bool use_remote) {
+  if (auto record = local_.get_record(key)) {
+    std::lock_guard lock(mutex_);
+    ++stats_.hits_local;
+    return record;
+  }
+  auto miss = [&]() -> std::optional<ResultRecord> {
+    std::lock_guard lock(mutex_);
+    ++stats_.misses;
+    return std::nullopt;
+  };
+  if (!use_remote || !remote_usable()) return miss();
+
+  remote::Failure failure;
+  auto bytes = remote_->get_record(key, &failure);
+  if (!bytes) {
+    if (!failure.message.empty()) remote_failed(failure.message);
+    return miss();
+  }
+  std::string error;
+  auto record = parse_record(*bytes, key, &error);
+  if (!record) {
+    {
+      std::lock_guard lock(mutex_);
+      ++stats_.errors;
+    }
+    warn(fmt::format("ignoring the malformed remote record {}: {}", util::to_hex(key), error));
+    return miss();
+  }
+  try {
+    local_.put_record(*record);
+  } catch (const Error& e) {
+    warn(fmt::format("cannot save a remote record locally: {}", e.what()));
+  }
+  std::lock_guard lock(mutex_);
+  ++stats_.hits_remote;
+  return record;
+}
+
+bool ResultCache::fetch_blobs(const std::vector<util::Digest>& digests, std::string* error) {
+  if (!remote_usable()) {
+    if (error)
+      *error = fmt::format("{} file(s) are not in the local cache and {}", digests.size(),
+                           remote_ ? "the remote cache failed earlier in this run"
+                                   : "no remote cache is configured");
+    return false;
+  }
+  std::vector<remote::BlobTransfer> transfers;
+  try {
+    for (const auto& digest : digests) {
+      remote::BlobTransfer t;
+      t.digest = digest;
+      t.local_path = local_.new_temp_path(digest);
+      transfers.push_back(std::move(t));
+    }
+  } catch (const Error& e) {
+    if (error) *error = e.what();
+    return false;
+  }
+  remote_->download_blobs(transfers, options_);
+
+  bool ok = true;
+  std::string transfer_error;
+  for (auto& t : transfers) {
+    if (!t.outcome.ok) {
+      ::unlink(t.local_path.c_str());
+      if (ok && error) *error = t.outcome.error;
+      if (transfer_error.empty()) transfer_error = t.outcome.error;
+      ok = false;
+      continue;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      stats_.bytes_down += t.bytes;
+    }
+    std::string adopt_error;
+    if (!local_.adopt_blob(t.digest, t.local_path, &adopt_error)) {
+      // Wrong bytes from the remote: refused, never placed. Not a transport failure, so the
+      // remote stays in use for other results.
+      {
+        std::lock_guard lock(mutex_);
+        ++stats_.errors;
+      }
+      warn(
+          fmt::format("refused a blob from remote cache {}: {}", remote_->describe(), adopt_error));
+      if (ok && error) *error = adopt_error;
+      ok = false;
+    }
+  }
+  if (!transfer_error.empty()) remote_failed(transfer_error);
+  return ok;
+}
+
+bool ResultCache::restore(const ResultRecord& record, const std::string& workspace_dir,
+                          std::string* error) {
+  std::vector<util::Digest> missing;
+  std::set<std::string> seen;
+  for (const auto& file : record.files) {
+    if (!local_.has_blob(file.digest) && seen.insert(util::to_hex(file.digest)).second)
+      missing.push_back(file.digest);
+  }
+  if (!missing.empty() && !fetch_blobs(missing, error)) return false;
+
+  // A directory output must match its tree digest: entries the record does not name go.
+  std::set<std::string> named;
+  for (const auto& file : record.files) named.insert(file.path);
+  try {
+    for (const auto& output : record.outputs) {
+      if (output.path.empty() || output.path.back() != '/') continue;
+      std::string dir = util::join_path(workspace_dir, output.path);
+      util::make_dirs(dir);
+      remove_unnamed(dir, output.path, named);
+    }
+  } catch (const Error& e) {
+    if (error) *error = e.what();
+    return false;
+  }
+
+  for (const auto& file : record.files) {
+    std::string dest = util::join_path(workspace_dir, file.path);
+    std::string place_error;
+    if (local_.place_blob(file.digest, dest, file.mode, &place_error)) continue;
+    // The local blob was corrupt (and is now removed) or vanished: fetch it once more.
+    if (!local_.has_blob(file.digest) && remote_usable()) {
+      std::string fetch_error;
+      if (fetch_blobs({file.digest}, &fetch_error) &&
+          local_.place_blob(file.digest, dest, file.mode, &place_error))
+        continue;
+      if (!fetch_error.empty()) place_error = fetch_error;
+    }
+    if (error) *error = fmt::format("cannot restore {}: {}", file.path, place_error);
+    return false;
+  }
+  return true;
+}
+
+bool ResultCache::store_local(const ResultRecord& record, const std::string& workspace_dir,
+                              std::string* error) {
+  try {
+    for (const auto& file : record.files) {
+      if (!local_.put_blob_from_file(file.digest, util::join_path(workspace_dir, file.path), error))
+        return false;
+    }
+    local_.put_record(record);
+  } catch (const Error& e) {
+    if (error) *error = e.what();
+    return false;
+  }
+  return true;
+}
+
+std::optional<bool> ResultCache::remote_has(const util::Digest& key) {
+  if (!remote_usable()) return std::nullopt;
+  remote::Failure failure;
+  auto bytes = remote_->get_record(key, &failure);
+  if (!bytes && !failure.message.empty()) {
+    remote_failed(failure.message);
+    return std::nullopt;
+  }
+  return bytes.has_value();
+}
+
+std::vector<ResultCache::UploadFailure> ResultCache::upload(
+    const std::vector<ResultRecord>& records, const std::string& workspace_dir) {
+  std::vector<UploadFailure> failures;
+  if (!remote_usable()) {
+    std::string reason =
+        remote_ ? "the remote cache failed earlier in this run" : "no remote cache is configured";
+    for (const auto& record : records) failures.push_back({record.key, reason});
+    return failures;
+  }
+
+  // Which records does the remote lack?
+  std::vector<const ResultRecord*> pending;
+  std::set<std::string> seen_keys;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const ResultRecord& record = records[i];
+    if (!seen_keys.insert(util::to_hex(record.key)).second) continue;
+    remote::Failure failure;
+    auto existing = remote_->get_record(record.key, &failure);
+    if (!existing && !failure.message.empty()) {
+      remote_failed(failure.message);
+      for (size_t j = i; j < records.size(); ++j)
+        failures.push_back({records[j].key, failure.message});
+      return failures;
+    }
+    if (!existing) pending.push_back(&record);
+  }
+  if (pending.empty()) return failures;
+
+  // Which of their blobs does it lack? Each blob once, from wherever we have it.
+  std::map<std::string, std::pair<util::Digest, std::string>> sources;  // hex -> (digest, path)
+  for (const ResultRecord* record : pending) {
+    for (const auto& file : record->files) {
+      std::string hex = util::to_hex(file.digest);
+      if (!sources.count(hex))
+        sources[hex] = {file.digest, util::join_path(workspace_dir, file.path)};
+    }
+  }
+  std::vector<util::Digest> digests;
+  for (const auto& [hex, source] : sources) digests.push_back(source.first);
+  remote::Failure has_failure;  // a failed check counts as absent: the upload will tell
+  std::vector<bool> present = remote_->has_blobs(digests, &has_failure);
+
+  std::map<std::string, std::string> blob_errors;  // hex -> reason; absent = fine
+  std::vector<remote::BlobTransfer> transfers;
+  for (size_t i = 0; i < digests.size(); ++i) {
+    if (i < present.size() && present[i]) continue;
+    std::string hex = util::to_hex(digests[i]);
+    remote::BlobTransfer t;
+    t.digest = digests[i];
+    if (local_.has_blob(digests[i])) {
+      t.local_path = local_.blob_path(digests[i]);
+    } else {
+      // Not in the local store: the workspace file, if it still holds these bytes.
+      std::string path = sources[hex].second;
+      std::string error;
+      auto actual = digest_of_file(path, &error);
+      if (!actual || *actual != digests[i]) {
+        blob_errors[hex] = actual ? fmt::format("{} changed since it was built", path) : error;
+        continue;
+      }
+      t.local_path = path;
+    }
+    if (auto st = util::stat_path(t.local_path)) t.size = st->size;
+    transfers.push_back(std::move(t));
+  }
+  if (!transfers.empty()) remote_->upload_blobs(transfers, options_);
+  for (const auto& t : transfers) {
+    if (!t.outcome.ok) {
+      blob_errors[util::to_hex(t.digest)] = t.outcome.error;
+      continue;
+    }
+    std::lock_guard lock(mutex_);
+    ++stats_.uploaded_blobs;
+    stats_.bytes_up += t.bytes;
+  }
+
+  // Records last, each only when all of its blobs are there.
+  for (const ResultRecord* record : pending) {
+    std::string reason;
+    for (const auto& file : record->files) {
+      auto it = blob_errors.find(util::to_hex(file.digest));
+      if (it != blob_errors.end()) {
+        reason = fmt::format("{}: {}", file.path, it->second);
+        break;
+      }
+    }
+    if (reason.empty()) {
+      remote::Outcome outcome = remote_->put_record(record->key, serialize_record(*record));
+      if (outcome.ok) {
+        std::lock_guard lock(mutex_);
+        ++stats_.uploaded_records;
+        continue;
+      }
+      reason = outcome.error;
+    }
+    failures.push_back({record->key, reason});
+  }
+  return failures;
+}
+
+}  // namespace luisy::cache

@@ -1,0 +1,60 @@
+#pragma once
+// The result record of one task key: which outputs it produced, every file to materialise
+// (with digest, size and mode), and the key's preimage. Stored as `ac/<key>` locally and on
+// remotes. Records cross machines, so parsing is strict: a record that could place a file
+// outside the workspace, or that names the wrong key, is refused.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "luisy/util/digest.h"
+
+namespace luisy::cache {
+
+// Bumped when the record format changes incompatibly; older luisy refuses newer records.
+inline constexpr int kRecordFormat = 1;
+
+// A file to materialise, at a workspace-relative path.
+struct FileEntry {
+  std::string path;
+  util::Digest digest;
+  uint64_t size = 0;
+  uint32_t mode = 0644;
+  bool operator==(const FileEntry&) const = default;
+};
+
+// A declared output. A directory output ends in '/' and its digest is the tree digest.
+struct OutputEntry {
+  std::string path;
+  util::Digest digest;
+  bool operator==(const OutputEntry&) const = default;
+};
+
+struct ResultRecord {
+  util::Digest key;
+  std::vector<OutputEntry> outputs;
+  std::vector<FileEntry> files;  // every file (directory outputs expanded), sorted by path
+  std::string preimage;          // the key's preimage text
+  int64_t created_at = 0;        // unix seconds
+  std::string created_by;        // "user@host", no secrets
+  std::string luisy_version;
+  double seconds = 0;  // how long the task ran
+  bool operator==(const ResultRecord&) const = default;
+};
+
+// JSON, one object, stable field order, files sorted by path.
+std::string serialize_record(const ResultRecord& record);
+
+// nullopt and *error for anything malformed: bad JSON, wrong types, a digest that is not 32
+// lowercase hex, an unsafe path (empty, absolute, a '..' component, '\0' or a newline), a
+// duplicated file path, a newer format, or a key that differs from `expected_key`.
+std::optional<ResultRecord> parse_record(std::string_view json, const util::Digest& expected_key,
+                                         std::string* error);
+
+// Whether a record path may be used under the workspace: relative, non-empty, no '..'
+// component, no '\0', '\n' or '\r'. `allow_trailing_slash` for directory outputs.
+bool is_safe_record_path(std::string_view path, bool allow_trailing_slash);
+
+}  // namespace luisy::cache
