@@ -19,11 +19,11 @@ bool looks_like_pipeline_file(const std::string& word) {
   return ends_with(".yaml") || ends_with(".yml") || word.find('/') != std::string::npos;
 }
 
-size_t parse_jobs(const std::string& text) {
+size_t parse_count(const std::string& option, const std::string& text) {
   size_t jobs = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), jobs);
   if (error != std::errc() || end != text.data() + text.size() || jobs == 0)
-    throw UsageError(fmt::format("-j needs a positive number, not '{}'", text));
+    throw UsageError(fmt::format("{} needs a positive number, not '{}'", option, text));
   return jobs;
 }
 
@@ -51,7 +51,8 @@ CommandLine parse_command_line(int argc, char** argv) {
       if (!line.command.empty() && line.command != "help") line.words.insert(line.words.begin(), line.command);
       line.command = "help";
     } else if (arg.rfind("-j", 0) == 0 || arg.rfind("--jobs", 0) == 0) {
-      line.jobs = parse_jobs(value(arg.rfind("--", 0) == 0 ? "--jobs" : "-j"));
+      std::string option = arg.rfind("--", 0) == 0 ? "--jobs" : "-j";
+      line.jobs = parse_count(option, value(option));
     } else if (arg == "-k" || arg == "--keep-going") {
       line.keep_going = true;
     } else if (arg == "-n" || arg == "--dry-run") {
@@ -66,6 +67,20 @@ CommandLine parse_command_line(int argc, char** argv) {
       if (eq == std::string::npos || eq == 0)
         throw UsageError(fmt::format("--param needs NAME=VALUE, not '{}'", assignment));
       line.params.push_back({assignment.substr(0, eq), assignment.substr(eq + 1)});
+    } else if (arg == "--download") {
+      line.download = true;
+    } else if (arg == "--upload") {
+      line.upload = true;
+    } else if (arg == "--remote" && line.command == "status" && (i + 1 >= argc || argv[i + 1][0] == '-' ||
+                                                                  std::string_view(argv[i + 1]).find("://") == std::string_view::npos)) {
+      line.remote_status = true;  // `status --remote`: a flag, unless a URL follows
+    } else if (arg.rfind("--remote", 0) == 0) {
+      line.remote_url = value("--remote");
+      if (line.command == "status") line.remote_status = true;
+    } else if (arg.rfind("--transfers", 0) == 0) {
+      line.transfers = static_cast<int>(parse_count("--transfers", value("--transfers")));
+    } else if (arg.rfind("--max-size", 0) == 0) {
+      line.max_size = value("--max-size");
     } else if (arg.rfind("--format", 0) == 0) {
       line.format = value("--format");
     } else if (arg.size() > 1 && arg[0] == '-') {
@@ -78,7 +93,7 @@ CommandLine parse_command_line(int argc, char** argv) {
   }
   if (line.command.empty()) line.command = "help";
 
-  if (line.command == "help") {
+  if (line.command == "help" || line.command == "cache") {
     for (auto& word : positional) line.words.push_back(word);
     return line;
   }

@@ -18,6 +18,12 @@ struct CommandLine {
   bool dry_run = false;         // -n / --dry-run
   bool verbose = false;         // -v
   std::string format;           // --format
+  bool download = false;        // --download
+  bool upload = false;          // --upload
+  bool remote_status = false;   // status --remote
+  std::string remote_url;       // --remote URL
+  int transfers = 16;           // --transfers N
+  std::string max_size;         // cache trim --max-size SIZE
   std::vector<std::string> words;  // positional words of commands that take free arguments (help)
 };
 

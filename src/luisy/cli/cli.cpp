@@ -26,6 +26,9 @@ int run(int argc, char** argv) {
   if (command == "graph") return command_graph(line);
   if (command == "clean") return command_clean(line);
   if (command == "validate") return command_validate(line);
+  if (command == "push") return command_push(line);
+  if (command == "pull") return command_pull(line);
+  if (command == "cache") return command_cache(line);
   throw UsageError(fmt::format("unknown command '{}'", command));
 }
 

@@ -10,5 +10,8 @@ int command_explain(const CommandLine& line);
 int command_graph(const CommandLine& line);
 int command_clean(const CommandLine& line);
 int command_validate(const CommandLine& line);
+int command_push(const CommandLine& line);
+int command_pull(const CommandLine& line);
+int command_cache(const CommandLine& line);
 
 }  // namespace luisy::cli

@@ -9,7 +9,9 @@
 #include <deque>
 #include <unordered_map>
 
+#include "luisy/cache/result_cache.h"
 #include "luisy/engine/evaluate.h"
+#include "luisy/engine/results.h"
 #include "luisy/exec/job_slots.h"
 #include "luisy/exec/subprocess_set.h"
 #include "luisy/hash/file_digest.h"
@@ -19,12 +21,13 @@
 #include "luisy/status/status.h"
 #include "luisy/util/error.h"
 #include "luisy/util/fs.h"
+#include "luisy/util/strings.h"
 
 namespace luisy::engine {
 
 namespace {
 
-enum class NodeState { kWaiting, kUpToDate, kQueued, kRunning, kDone, kFailed, kSkipped };
+enum class NodeState { kWaiting, kUpToDate, kCached, kQueued, kRunning, kDone, kFailed, kSkipped };
 
 class Builder {
  public:
@@ -46,6 +49,10 @@ class Builder {
   struct Node {
     NodeState state = NodeState::kWaiting;
     size_t pending_deps = 0;
+    bool released = false;       // its dependents were told it finished
+    bool is_target = false;
+    size_t waiting_for_reruns = 0;  // deps rerun because their results could not be fetched
+    std::vector<graph::InstanceId> rerun_waiters;
     Evaluation evaluation;
   };
 
@@ -56,7 +63,13 @@ class Builder {
   void release_dependents(graph::InstanceId id);
   void skip_dependents(graph::InstanceId id);
   void remove_outputs(graph::InstanceId id);
+  bool use_cached_result(graph::InstanceId id);
+  bool materialize(graph::InstanceId id);
+  bool fetch_missing_inputs(graph::InstanceId id);
+  void store_result(graph::InstanceId id);
+  int upload_results();
   void update_total() { status_.set_total(nodes_.size() - summary_.up_to_date - summary_.skipped); }
+  void warn_once(const std::string& message);
   std::string path_of(const std::string& output) const {
     return util::join_path(plan_.workspace.directory, output);
   }
@@ -77,9 +90,11 @@ class Builder {
   status::BuildSummary summary_;
   bool stopping_ = false;
   int interrupted_ = 0;
+  bool warned_store_ = false;
 };
 
 int Builder::run() {
+  for (graph::InstanceId id : graph_.targets) nodes_[id].is_target = true;
   for (graph::InstanceId id = 0; id < nodes_.size(); ++id) {
     nodes_[id].pending_deps = graph_.instances[id].deps.size();
     if (nodes_[id].pending_deps == 0) to_evaluate_.push_back(id);
@@ -118,12 +133,20 @@ int Builder::run() {
     }
   }
 
+  int upload_status = kExitOk;
+  if (options_.upload && !interrupted_) upload_status = upload_results();
   summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   summary_.interrupted = interrupted_ != 0;
   status_.build_finished(summary_);
+  if (options_.cache && options_.cache->has_remote()) {
+    cache::CacheStats stats = options_.cache->stats();
+    status_.info(fmt::format("remote: {} hits, {} misses, {} errors, {} down, {} up ({} results uploaded)",
+                             stats.hits_remote, stats.misses, stats.errors, util::format_bytes(stats.bytes_down),
+                             util::format_bytes(stats.bytes_up), stats.uploaded_records));
+  }
   if (interrupted_) return 128 + interrupted_;
-  if (summary_.failed) return kExitTaskFailed;
-  return kExitOk;
+  if (summary_.failed || (options_.no_run && options_.download && summary_.skipped)) return kExitTaskFailed;
+  return upload_status;
 }
 
 void Builder::evaluate(graph::InstanceId id) {
@@ -142,6 +165,10 @@ void Builder::evaluate(graph::InstanceId id) {
     return;
   }
   node.evaluation = std::move(*evaluation);
+  // A target resolved earlier from a remote record without its files: fetch them now.
+  if (node.evaluation.up_to_date && node.is_target && !log_.find(instance.label)->materialized &&
+      !materialize(id))
+    node.evaluation.up_to_date = false;
   if (node.evaluation.up_to_date) {
     node.state = NodeState::kUpToDate;
     ++summary_.up_to_date;
@@ -150,12 +177,25 @@ void Builder::evaluate(graph::InstanceId id) {
     release_dependents(id);
     return;
   }
+  if (use_cached_result(id)) return;
+  if (options_.no_run) {
+    node.state = NodeState::kSkipped;
+    ++summary_.skipped;
+    status_.info(fmt::format("{} is not in the cache ({})", instance.label, node.evaluation.reason));
+    skip_dependents(id);
+    update_total();
+    return;
+  }
   node.state = NodeState::kQueued;
   to_run_.push_back(id);
 }
 
 void Builder::start(graph::InstanceId id) {
   const graph::TaskInstance& instance = graph_.instances[id];
+  if (!fetch_missing_inputs(id)) {
+    slots_.release();
+    return;
+  }
   try {
     // Stale outputs go first, so nothing of an earlier run can pass for this run's result.
     remove_outputs(id);
@@ -219,6 +259,7 @@ void Builder::finished(graph::InstanceId id, exec::ProcessResult& result) {
   ++summary_.ran;
   evaluator_.set_outputs(id, std::move(digests));
   status_.task_finished({instance.label, instance.command}, true, 0, result.output, result.seconds);
+  store_result(id);
   release_dependents(id);
 }
 
@@ -238,8 +279,16 @@ void Builder::fail(graph::InstanceId id, const std::string& output, int exit_cod
 }
 
 void Builder::release_dependents(graph::InstanceId id) {
+  // Dependents that waited for this instance to run again after its fetch failed.
+  for (graph::InstanceId waiter : nodes_[id].rerun_waiters)
+    if (--nodes_[waiter].waiting_for_reruns == 0 && nodes_[waiter].state == NodeState::kWaiting)
+      to_evaluate_.push_back(waiter);
+  nodes_[id].rerun_waiters.clear();
+  if (nodes_[id].released) return;
+  nodes_[id].released = true;
   for (graph::InstanceId dependent : graph_.dependents[id])
-    if (--nodes_[dependent].pending_deps == 0 && nodes_[dependent].state == NodeState::kWaiting)
+    if (--nodes_[dependent].pending_deps == 0 && nodes_[dependent].waiting_for_reruns == 0 &&
+        nodes_[dependent].state == NodeState::kWaiting)
       to_evaluate_.push_back(dependent);
 }
 
@@ -257,6 +306,121 @@ void Builder::remove_outputs(graph::InstanceId id) {
     util::remove_all(path_of(output));
     stats_.forget(output);
   }
+}
+
+bool Builder::use_cached_result(graph::InstanceId id) {
+  if (!options_.cache) return false;
+  Node& node = nodes_[id];
+  const graph::TaskInstance& instance = graph_.instances[id];
+  bool in_local_store = util::exists(options_.cache->local().record_path(node.evaluation.key));
+  std::optional<cache::ResultRecord> hit = options_.cache->lookup(node.evaluation.key, options_.download);
+  if (!hit) return false;
+  // Only what is needed is downloaded: an instance that is not a target is recorded with the
+  // digests of its remote record; its files come when a task that runs locally needs them.
+  bool remote_only = !in_local_store && !node.is_target;
+  if (remote_only) {
+    log_.record(task_record_from(instance, *hit, false));
+  } else {
+    std::string error;
+    try {
+      remove_outputs(id);
+      for (const auto& output : instance.outputs) util::make_parent_dirs(path_of(output));
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    if (!error.empty() || !options_.cache->restore(*hit, plan_.workspace.directory, &error)) {
+      // Without a remote, a record whose files were evicted or never fetched is a plain miss.
+      if (options_.cache->has_remote())
+        status_.warning(fmt::format("cannot restore {} from the cache, running it: {}", instance.label, error));
+      return false;
+    }
+    log_.record(task_record_from(instance, *hit, true));
+  }
+  node.state = NodeState::kCached;
+  ++summary_.cached;
+  evaluator_.set_outputs_from_record(id, *log_.find(instance.label));
+  status_.task_cached({instance.label, instance.command}, remote_only ? "remote, not downloaded" : "cache");
+  update_total();
+  release_dependents(id);
+  return true;
+}
+
+bool Builder::materialize(graph::InstanceId id) {
+  const graph::TaskInstance& instance = graph_.instances[id];
+  const state::TaskRecord* record = log_.find(instance.label);
+  if (!record || record->materialized) return true;
+  std::string error = "no cache holds it";
+  if (options_.cache) {
+    if (auto hit = options_.cache->lookup(record->key, options_.cache->has_remote())) {
+      error.clear();
+      if (options_.cache->restore(*hit, plan_.workspace.directory, &error)) {
+        for (const auto& output : instance.outputs) stats_.forget(output);
+        log_.record(task_record_from(instance, *hit, true));
+        return true;
+      }
+    }
+  }
+  if (options_.cache && options_.cache->has_remote())
+    status_.warning(fmt::format("cannot fetch the outputs of {} ({}): running it", instance.label, error));
+  return false;
+}
+
+bool Builder::fetch_missing_inputs(graph::InstanceId id) {
+  Node& node = nodes_[id];
+  for (graph::InstanceId dep : graph_.instances[id].deps) {
+    if (materialize(dep)) continue;
+    // Run the upstream here instead; this instance is evaluated again once it finished.
+    nodes_[dep].state = NodeState::kQueued;
+    nodes_[dep].rerun_waiters.push_back(id);
+    to_run_.push_front(dep);
+    ++node.waiting_for_reruns;
+  }
+  if (node.waiting_for_reruns == 0) return true;
+  node.state = NodeState::kWaiting;
+  return false;
+}
+
+void Builder::store_result(graph::InstanceId id) {
+  if (!options_.cache) return;
+  const graph::TaskInstance& instance = graph_.instances[id];
+  std::string error;
+  auto result = make_result_record(instance, *log_.find(instance.label), plan_.workspace.directory, stats_, &error);
+  if (result && options_.cache->store_local(*result, plan_.workspace.directory, &error)) return;
+  warn_once(fmt::format("cannot keep the result of {} in the local cache: {}", instance.label, error));
+}
+
+int Builder::upload_results() {
+  std::vector<cache::ResultRecord> results;
+  std::vector<std::string> problems;
+  for (graph::InstanceId id = 0; id < nodes_.size(); ++id) {
+    NodeState state = nodes_[id].state;
+    if (state != NodeState::kUpToDate && state != NodeState::kDone && state != NodeState::kCached) continue;
+    const graph::TaskInstance& instance = graph_.instances[id];
+    const state::TaskRecord* record = log_.find(instance.label);
+    if (!record || !record->materialized) continue;  // it came from the remote
+    std::string error;
+    if (auto result = make_result_record(instance, *record, plan_.workspace.directory, stats_, &error))
+      results.push_back(std::move(*result));
+    else
+      problems.push_back(fmt::format("{}: {}", instance.label, error));
+  }
+  for (const auto& failure : options_.cache->upload(results, plan_.workspace.directory)) {
+    std::string label = util::to_hex(failure.key);
+    for (const auto& instance : graph_.instances)
+      if (const auto* record = log_.find(instance.label); record && record->key == failure.key) label = instance.label;
+    problems.push_back(fmt::format("{}: {}", label, failure.reason));
+  }
+  if (problems.empty()) return kExitOk;
+  std::string message = fmt::format("{} results were not uploaded:", problems.size());
+  for (const auto& problem : problems) message += "\n  " + problem;
+  status_.warning(message);
+  return kExitUploadFailed;
+}
+
+void Builder::warn_once(const std::string& message) {
+  if (warned_store_) return;
+  warned_store_ = true;
+  status_.warning(message);
 }
 
 }  // namespace

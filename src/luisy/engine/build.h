@@ -7,6 +7,9 @@
 
 #include "luisy/engine/plan.h"
 
+namespace luisy::cache {
+class ResultCache;
+}
 namespace luisy::status {
 class Status;
 }
@@ -17,6 +20,14 @@ struct BuildOptions {
   size_t jobs = 1;
   bool keep_going = false;  // -k: independent branches go on after a failure
   bool dry_run = false;     // -n: say what would run, run nothing
+  // The caches (may be null: none). Stale instances are looked up by key first: in the
+  // local store always, in the remote with `download`.
+  cache::ResultCache* cache = nullptr;
+  bool download = false;  // --download: use remote results instead of running
+  bool upload = false;    // --upload: afterwards, put every result the remote lacks
+  // push and pull: transfer only; an instance that would have to run is left alone (and
+  // nothing that depends on it is considered).
+  bool no_run = false;
 };
 
 // One line per instance a dry run or `luisy status` reports.
@@ -26,7 +37,8 @@ struct InstanceReport {
   std::string reason;  // why it would run
 };
 
-// Runs the build. Returns the exit code: 0, 1 (a task failed), 130/143 (interrupted).
+// Runs the build. Returns the exit code: 0, 1 (a task failed), 3 (an upload failed),
+// 130/143 (interrupted).
 // Takes the workspace lock (waiting with a message when another luisy holds it).
 int run_build(Plan& plan, const BuildOptions& options, status::Status& status);
 

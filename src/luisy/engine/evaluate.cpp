@@ -68,6 +68,12 @@ std::optional<Evaluation> Evaluator::evaluate(graph::InstanceId id) {
 
   const state::TaskRecord* record = log_.find(instance.label);
   std::vector<std::optional<util::Digest>> on_disk;
+  // A result resolved from a remote record and never fetched counts as done; its files are
+  // fetched when something that runs locally needs them.
+  if (record && record->key == evaluation.key && !record->materialized) {
+    evaluation.up_to_date = true;
+    return evaluation;
+  }
   if (record && record->key == evaluation.key) on_disk = digest_outputs(id);
   evaluation.reason = stale_reason(evaluation, record, on_disk);
   evaluation.up_to_date = evaluation.reason.empty();
