@@ -1,0 +1,264 @@
+#include "luisy/graph/expand.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "luisy/manifest/manifest_error.h"
+#include "luisy/util/fs.h"
+
+namespace luisy::graph::detail {
+
+namespace {
+
+// One matrix combination of an entry, and the entries of the required tasks it reaches.
+struct Combo {
+  std::vector<const std::string*> own;
+  std::vector<uint32_t> dep_entries;  // per requirement
+};
+
+// A task reached with one (projected) context.
+struct Entry {
+  Context context;
+  std::vector<Combo> combos;
+  std::vector<InstanceId> instances;
+  std::vector<Param> common;  // params every instance of the entry shares
+};
+
+struct TaskEntries {
+  std::unordered_map<std::string, uint32_t> by_key;
+  std::vector<Entry> list;
+};
+
+std::string context_key(const Context& context) {
+  std::string key;
+  for (const std::string* value : context) {
+    if (!value) {
+      key += '\0';
+      continue;
+    }
+    key += '\1';
+    key += std::to_string(value->size());
+    key += ':';
+    key += *value;
+  }
+  return key;
+}
+
+uint32_t add_entry(TaskEntries& entries, Context context) {
+  auto [it, inserted] =
+      entries.by_key.try_emplace(context_key(context), static_cast<uint32_t>(entries.list.size()));
+  if (inserted) {
+    entries.list.emplace_back();
+    entries.list.back().context = std::move(context);
+  }
+  return it->second;
+}
+
+[[noreturn]] void throw_unbound(const TaskInfo& info, size_t own,
+                                const manifest::Pipeline& pipeline) {
+  std::string message =
+      fmt::format("unknown parameter '{{{}}}' in task '{}'", info.own[own], info.spec->name);
+  auto search = [&](const Template& t) {
+    for (size_t p = 0; p < t.parts.size(); ++p)
+      if (t.own_index[p] == static_cast<int>(own))
+        throw manifest::ManifestError(
+            location_at(*t.value, static_cast<size_t>(t.parts[p].column), pipeline.source), message,
+            pipeline.source);
+  };
+  search(info.cmd);
+  for (const auto& t : info.inputs) search(t);
+  for (const auto& t : info.outputs) search(t);
+  throw manifest::ManifestError(info.spec->where, message, pipeline.source);
+}
+
+// Resolves the task's own parameters for one context and lists the matrix combinations,
+// each with the entries it reaches in the required tasks.
+void expand_entry(const TaskTable& table, size_t t, Entry& entry, std::vector<TaskEntries>& all,
+                  const manifest::Pipeline& pipeline, const Bindings& bindings) {
+  const TaskInfo& info = table.tasks[t];
+  std::vector<const std::string*> own(info.own.size(), nullptr);
+  std::vector<size_t> varying;  // own indices of the axes that are not fixed, in axis order
+  for (size_t i = 0; i < info.own.size(); ++i) {
+    if (const std::string* value = entry.context[info.own_in_ident[i]]) {
+      own[i] = value;
+      continue;
+    }
+    if (auto it = bindings.overrides.find(info.own[i]); it != bindings.overrides.end()) {
+      own[i] = it->second;
+      continue;
+    }
+    if (info.own_axis[i] >= 0) {
+      varying.push_back(i);
+      continue;
+    }
+    if (info.own_task_default[i]) {
+      own[i] = info.own_task_default[i];
+      continue;
+    }
+    if (auto it = bindings.defaults.find(info.own[i]); it != bindings.defaults.end()) {
+      own[i] = it->second;
+      continue;
+    }
+    throw_unbound(info, i, pipeline);
+  }
+  std::sort(varying.begin(), varying.end(),
+            [&](size_t a, size_t b) { return info.own_axis[a] < info.own_axis[b]; });
+
+  const auto& matrix = info.spec->matrix;
+  std::vector<size_t> position(varying.size(), 0);
+  while (true) {
+    Combo combo;
+    combo.own = own;
+    for (size_t v = 0; v < varying.size(); ++v)
+      combo.own[varying[v]] =
+          &matrix[static_cast<size_t>(info.own_axis[varying[v]])].values[position[v]].text;
+    for (const auto& link : info.requirements) {
+      Context context(link.sources.size(), nullptr);
+      for (size_t s = 0; s < link.sources.size(); ++s) {
+        const Source& source = link.sources[s];
+        switch (source.from) {
+          case Source::From::kOverride:
+            context[s] = source.value;
+            break;
+          case Source::From::kOwn:
+            context[s] = combo.own[source.index];
+            break;
+          case Source::From::kContext:
+            context[s] = entry.context[source.index];
+            break;
+        }
+      }
+      combo.dep_entries.push_back(add_entry(all[link.task], std::move(context)));
+    }
+    entry.combos.push_back(std::move(combo));
+    // The last axis varies fastest.
+    size_t v = varying.size();
+    while (v > 0) {
+      --v;
+      size_t size = matrix[static_cast<size_t>(info.own_axis[varying[v]])].values.size();
+      if (++position[v] < size) break;
+      position[v] = 0;
+      if (v == 0) return;
+    }
+    if (varying.empty()) return;
+  }
+}
+
+std::vector<Param> common_params(const Universe& universe, const std::vector<InstanceId>& ids) {
+  if (ids.empty()) return {};
+  std::vector<Param> common = universe.instances[ids[0]].params;
+  for (size_t i = 1; i < ids.size() && !common.empty(); ++i) {
+    const auto& params = universe.instances[ids[i]].params;
+    std::erase_if(common, [&](const Param& p) {
+      return std::find(params.begin(), params.end(), p) == params.end();
+    });
+  }
+  return common;
+}
+
+InstanceId make_instance(const TaskTable& table, size_t t, const Combo& combo,
+                         const std::vector<TaskEntries>& all, Universe& universe) {
+  const TaskInfo& info = table.tasks[t];
+  std::vector<Param> params;
+  for (size_t i = 0; i < info.own.size(); ++i) params.push_back({info.own[i], *combo.own[i]});
+  // What identifies the upstream instances identifies this one too, unless the
+  // requirement fixed it, so two instances with different upstreams never merge.
+  for (size_t r = 0; r < info.requirements.size(); ++r) {
+    const Entry& dep = all[info.requirements[r].task].list[combo.dep_entries[r]];
+    for (const auto& param : dep.common)
+      if (!std::binary_search(info.requirements[r].override_names.begin(),
+                              info.requirements[r].override_names.end(), param.name))
+        params.push_back(param);
+  }
+  std::stable_sort(params.begin(), params.end(),
+                   [](const Param& a, const Param& b) { return a.name < b.name; });
+  params.erase(std::unique(params.begin(), params.end(),
+                           [](const Param& a, const Param& b) { return a.name == b.name; }),
+               params.end());
+
+  std::string label = make_label(info.spec->name, params);
+  auto [it, inserted] =
+      universe.by_label.try_emplace(label, static_cast<InstanceId>(universe.instances.size()));
+  if (!inserted) return it->second;
+
+  TaskInstance instance;
+  instance.task = info.spec->name;
+  instance.params = std::move(params);
+  instance.label = std::move(label);
+  instance.env = info.env;
+  instance.where = info.spec->where;
+  instance.description = info.spec->description;
+  InstanceInfo extra;
+  extra.task = t;
+  extra.own = combo.own;
+  for (const auto& output : info.outputs) instance.outputs.push_back(expand_path(output, extra));
+
+  std::unordered_set<InstanceId> seen;
+  for (size_t r = 0; r < info.requirements.size(); ++r)
+    for (InstanceId dep : all[info.requirements[r].task].list[combo.dep_entries[r]].instances)
+      if (seen.insert(dep).second) instance.deps.push_back(dep);
+  extra.requires_deps = instance.deps.size();
+
+  universe.instances.push_back(std::move(instance));
+  universe.info.push_back(std::move(extra));
+  universe.by_task[t].push_back(it->second);
+  return it->second;
+}
+
+}  // namespace
+
+std::string make_label(std::string_view task, const std::vector<Param>& params) {
+  std::string label(task);
+  if (params.empty()) return label;
+  label += '(';
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (i) label += ',';
+    label += params[i].name;
+    label += '=';
+    label += params[i].value;
+  }
+  label += ')';
+  return label;
+}
+
+std::string expand_path(const Template& path, const InstanceInfo& info) {
+  std::string text;
+  for (size_t p = 0; p < path.parts.size(); ++p)
+    text += path.own_index[p] >= 0 ? *info.own[static_cast<size_t>(path.own_index[p])]
+                                   : path.parts[p].text;
+  bool directory = !text.empty() && text.back() == '/';
+  std::string normal = util::normalize_path(text);
+  if (directory && normal.back() != '/') normal += '/';
+  return normal;
+}
+
+Universe expand_universe(const TaskTable& table, const manifest::Pipeline& pipeline,
+                         const Bindings& bindings, const std::vector<RootContext>& roots) {
+  std::vector<TaskEntries> all(table.tasks.size());
+  for (const auto& root : roots) add_entry(all[root.task], root.context);
+
+  // Contexts flow from dependents to the tasks they require...
+  for (auto t = table.order.rbegin(); t != table.order.rend(); ++t)
+    for (auto& entry : all[*t].list) expand_entry(table, *t, entry, all, pipeline, bindings);
+
+  // ...and instances are made the other way, so each knows its upstream instances.
+  Universe universe;
+  universe.by_task.resize(table.tasks.size());
+  for (size_t t : table.order) {
+    for (auto& entry : all[t].list) {
+      std::unordered_set<InstanceId> seen;
+      for (const auto& combo : entry.combos) {
+        InstanceId id = make_instance(table, t, combo, all, universe);
+        if (seen.insert(id).second) entry.instances.push_back(id);
+      }
+      entry.common = common_params(universe, entry.instances);
+      entry.combos.clear();
+      entry.combos.shrink_to_fit();
+    }
+  }
+  return universe;
+}
+
+}  // namespace luisy::graph::detail

@@ -1,0 +1,272 @@
+#include "luisy/graph/graph.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+#include <unordered_set>
+
+#include "luisy/graph/expand.h"
+#include "luisy/graph/sources.h"
+#include "luisy/graph/task_table.h"
+#include "luisy/manifest/manifest_error.h"
+#include "luisy/util/error.h"
+#include "luisy/util/strings.h"
+
+namespace luisy::graph {
+
+using namespace detail;
+
+void Graph::compute_dependents() {
+  dependents.assign(instances.size(), {});
+  for (InstanceId id = 0; id < instances.size(); ++id)
+    for (InstanceId dep : instances[id].deps)
+      if (dep < dependents.size()) dependents[dep].push_back(id);
+}
+
+namespace {
+
+// A target as the user wrote it: a task name, or a label naming one instance.
+struct Target {
+  size_t task = 0;
+  bool whole_task = true;
+  std::string label;  // canonical (parameters sorted) when !whole_task
+  std::string text;
+};
+
+[[noreturn]] void unknown_target(const std::string& text,
+                                 const std::vector<std::string_view>& known) {
+  std::string message = fmt::format("unknown target '{}'", text);
+  std::string suggestion = closest_name(text, known);
+  if (!suggestion.empty()) message += fmt::format(" (did you mean '{}'?)", suggestion);
+  throw UsageError(message);
+}
+
+// Parses targets; a label target also becomes a root, so that an instance no task
+// requires (Clean(year=2025) with year defaulting to 2024) can still be asked for.
+std::vector<Target> parse_targets(const GraphOptions& options, const TaskTable& table,
+                                  std::deque<std::string>& storage,
+                                  std::vector<RootContext>& roots) {
+  std::vector<std::string_view> names;
+  for (const auto& info : table.tasks) names.push_back(info.spec->name);
+  std::vector<Target> targets;
+  for (const auto& text : options.targets) {
+    Target target;
+    target.text = text;
+    size_t paren = text.find('(');
+    std::string name = text.substr(0, paren);
+    auto it = table.by_name.find(name);
+    if (it == table.by_name.end()) unknown_target(text, names);
+    target.task = it->second;
+    if (paren != std::string::npos) {
+      if (text.back() != ')') unknown_target(text, names);
+      const TaskInfo& info = table.tasks[target.task];
+      RootContext root{target.task, Context(info.ident.size(), nullptr)};
+      std::vector<Param> params;
+      std::string inner = text.substr(paren + 1, text.size() - paren - 2);
+      for (const auto& pair :
+           inner.empty() ? std::vector<std::string>{} : util::split(inner, ',')) {
+        size_t eq = pair.find('=');
+        if (eq == std::string::npos) unknown_target(text, names);
+        params.push_back({pair.substr(0, eq), pair.substr(eq + 1)});
+        auto slot = std::lower_bound(info.ident.begin(), info.ident.end(), params.back().name);
+        if (slot == info.ident.end() || *slot != params.back().name)
+          throw UsageError(fmt::format("unknown target '{}': task '{}' has no parameter '{}'", text,
+                                       name, params.back().name));
+        root.context[static_cast<size_t>(slot - info.ident.begin())] =
+            &storage.emplace_back(params.back().value);
+      }
+      std::sort(params.begin(), params.end(),
+                [](const Param& a, const Param& b) { return a.name < b.name; });
+      target.whole_task = false;
+      target.label = make_label(name, params);
+      roots.push_back(std::move(root));
+    }
+    targets.push_back(std::move(target));
+  }
+  return targets;
+}
+
+Bindings make_bindings(const manifest::Pipeline& pipeline, const GraphOptions& options,
+                       const TaskTable& table) {
+  Bindings bindings;
+  for (const auto& param : pipeline.params) bindings.defaults[param.name] = &param.value.text;
+  for (const auto& param : options.param_overrides) {
+    bool known = bindings.defaults.count(param.name) > 0;
+    for (const auto& info : table.tasks)
+      known = known || std::binary_search(info.own.begin(), info.own.end(), param.name);
+    if (!known) throw UsageError(fmt::format("unknown parameter '{}' (--param)", param.name));
+    bindings.overrides[param.name] = &param.value;  // the last one given wins
+  }
+  return bindings;
+}
+
+// Deps before dependents, only what the targets reach; edges found from inputs can close
+// a cycle that the task-level check could not see.
+std::vector<InstanceId> order_instances(const Universe& universe,
+                                        const std::vector<InstanceId>& targets,
+                                        const manifest::Pipeline& pipeline) {
+  enum : char { kNew, kOnStack, kDone };
+  std::vector<char> state(universe.instances.size(), kNew);
+  std::vector<InstanceId> order;
+  std::vector<std::pair<InstanceId, size_t>> stack;
+  for (InstanceId root : targets) {
+    if (state[root] != kNew) continue;
+    stack.emplace_back(root, 0);
+    state[root] = kOnStack;
+    while (!stack.empty()) {
+      auto& [id, next] = stack.back();
+      const auto& deps = universe.instances[id].deps;
+      if (next == deps.size()) {
+        state[id] = kDone;
+        order.push_back(id);
+        stack.pop_back();
+        continue;
+      }
+      InstanceId dep = deps[next++];
+      if (state[dep] == kOnStack) {
+        std::string cycle;
+        bool in_cycle = false;
+        for (const auto& frame : stack) {
+          in_cycle = in_cycle || frame.first == dep;
+          if (in_cycle) cycle += universe.instances[frame.first].label + " -> ";
+        }
+        cycle += universe.instances[dep].label;
+        throw manifest::ManifestError(universe.instances[id].where, "dependency cycle: " + cycle,
+                                      pipeline.source);
+      }
+      if (state[dep] == kNew) {
+        state[dep] = kOnStack;
+        stack.emplace_back(dep, 0);
+      }
+    }
+  }
+  return order;
+}
+
+std::string without_slash(const std::string& path) {
+  return path.size() > 1 && path.back() == '/' ? path.substr(0, path.size() - 1) : path;
+}
+
+// {in}: sources, then the outputs of the `requires` deps, each path once.
+std::vector<std::string> collect_inputs(const Universe& universe, InstanceId id) {
+  const TaskInstance& instance = universe.instances[id];
+  std::vector<std::string> inputs = instance.sources;
+  std::unordered_set<std::string> seen(inputs.begin(), inputs.end());
+  for (size_t d = 0; d < universe.info[id].requires_deps; ++d)
+    for (const auto& path : universe.instances[instance.deps[d]].outputs)
+      if (seen.insert(path).second) inputs.push_back(path);
+  return inputs;
+}
+
+std::string substitute_command(const TaskInstance& instance, const InstanceInfo& info,
+                               const TaskInfo& task, const manifest::Pipeline& pipeline) {
+  std::string command;
+  for (size_t p = 0; p < task.cmd.parts.size(); ++p) {
+    const Placeholder& part = task.cmd.parts[p];
+    if (part.kind == Placeholder::Kind::kLiteral) {
+      command += part.text;
+      continue;
+    }
+    if (part.kind == Placeholder::Kind::kParam) {
+      command += *info.own[static_cast<size_t>(task.cmd.own_index[p])];
+      continue;
+    }
+    bool is_in = part.kind == Placeholder::Kind::kInputs;
+    const auto& paths = is_in ? instance.inputs : instance.outputs;
+    if (part.index < 0) {
+      for (size_t i = 0; i < paths.size(); ++i) {
+        if (i) command += ' ';
+        command += util::shell_quote(without_slash(paths[i]));
+      }
+      continue;
+    }
+    if (static_cast<size_t>(part.index) >= paths.size())
+      throw manifest::ManifestError(
+          location_at(*task.cmd.value, static_cast<size_t>(part.column), pipeline.source),
+          fmt::format("'{{{}[{}]}}' is out of range: {} has {} {}{}", is_in ? "in" : "out",
+                      part.index, instance.label, paths.size(), is_in ? "input" : "output",
+                      paths.size() == 1 ? "" : "s"),
+          pipeline.source);
+    command += util::shell_quote(without_slash(paths[static_cast<size_t>(part.index)]));
+  }
+  return command;
+}
+
+}  // namespace
+
+Graph build_graph(const manifest::Pipeline& pipeline, const GraphOptions& options) {
+  TaskTable table = analyze_tasks(pipeline);
+  Bindings bindings = make_bindings(pipeline, options, table);
+
+  std::deque<std::string> storage;  // values parsed from label targets
+  std::vector<RootContext> roots;
+  std::vector<Target> targets = parse_targets(options, table, storage, roots);
+  for (size_t t = 0; t < table.tasks.size(); ++t)
+    if (!table.tasks[t].required)
+      roots.push_back({t, Context(table.tasks[t].ident.size(), nullptr)});
+
+  // Every instance the pipeline defines, so that an input can find its producer anywhere.
+  Universe universe = expand_universe(table, pipeline, bindings, roots);
+  OutputIndex outputs = index_outputs(universe, table, pipeline);
+
+  std::vector<InstanceId> wanted;
+  for (const auto& target : targets) {
+    if (target.whole_task) {
+      const auto& ids = universe.by_task[target.task];
+      wanted.insert(wanted.end(), ids.begin(), ids.end());
+      continue;
+    }
+    auto it = universe.by_label.find(target.label);
+    if (it == universe.by_label.end()) {
+      std::vector<std::string_view> labels;
+      for (InstanceId id : universe.by_task[target.task])
+        labels.push_back(universe.instances[id].label);
+      unknown_target(target.text, labels);
+    }
+    wanted.push_back(it->second);
+  }
+  if (targets.empty())
+    for (size_t t = 0; t < table.tasks.size(); ++t)
+      if (!table.tasks[t].required)
+        wanted.insert(wanted.end(), universe.by_task[t].begin(), universe.by_task[t].end());
+
+  // Resolve inputs of what the targets need; edges found on the way widen the need.
+  GlobCache globs;
+  std::vector<char> needed(universe.instances.size(), 0);
+  std::vector<InstanceId> work;
+  for (InstanceId id : wanted)
+    if (!needed[id]++) work.push_back(id);
+  while (!work.empty()) {
+    InstanceId id = work.back();
+    work.pop_back();
+    resolve_sources(id, universe, table, pipeline, outputs, globs);
+    for (InstanceId dep : universe.instances[id].deps)
+      if (!needed[dep]++) work.push_back(dep);
+  }
+
+  std::vector<InstanceId> order = order_instances(universe, wanted, pipeline);
+  for (InstanceId id : order) {
+    TaskInstance& instance = universe.instances[id];
+    instance.inputs = collect_inputs(universe, id);
+    instance.command = substitute_command(instance, universe.info[id],
+                                          table.tasks[universe.info[id].task], pipeline);
+  }
+
+  Graph graph;
+  std::vector<InstanceId> new_id(universe.instances.size(), 0);
+  for (size_t i = 0; i < order.size(); ++i) new_id[order[i]] = static_cast<InstanceId>(i);
+  graph.instances.reserve(order.size());
+  for (InstanceId id : order) {
+    TaskInstance& instance = graph.instances.emplace_back(std::move(universe.instances[id]));
+    for (InstanceId& dep : instance.deps) dep = new_id[dep];
+  }
+  std::unordered_set<InstanceId> seen;
+  for (InstanceId id : wanted)
+    if (seen.insert(new_id[id]).second) graph.targets.push_back(new_id[id]);
+  graph.globbed_dirs.assign(globs.scanned_dirs.begin(), globs.scanned_dirs.end());
+  graph.compute_dependents();
+  return graph;
+}
+
+}  // namespace luisy::graph

@@ -1,0 +1,47 @@
+#pragma once
+// Private to graph/: phase two of build_graph. Knows every output of the pipeline, checks
+// that no two instances write one path, and resolves declared inputs: globs, files on disk,
+// or outputs of other instances (which become edges, Snakemake-style).
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "luisy/graph/expand.h"
+
+namespace luisy::graph::detail {
+
+struct Producer {
+  InstanceId instance = 0;
+  size_t output = 0;  // index into the instance's outputs
+};
+
+// Outputs keyed by path without a trailing '/'.
+struct OutputIndex {
+  std::unordered_map<std::string, Producer> by_path;
+  std::unordered_map<std::string, Producer> directories;  // directory outputs only
+
+  // The instance writing `path`, or the directory output that contains it.
+  std::optional<Producer> find(std::string_view path) const;
+  // The directory output strictly above `path`, if any.
+  std::optional<Producer> enclosing_directory(std::string_view path) const;
+};
+
+// Throws manifest::ManifestError, at the later output, when two instances write one path
+// or one writes inside another's directory output.
+OutputIndex index_outputs(const Universe& universe, const TaskTable& table,
+                          const manifest::Pipeline& pipeline);
+
+struct GlobCache {
+  std::unordered_map<std::string, std::vector<std::string>> matches;
+  std::set<std::string> scanned_dirs;  // relative to the workspace, "." for itself
+};
+
+// Fills instance.sources and appends the edges its inputs imply to instance.deps.
+// Throws for missing inputs, globs that match nothing, an input that is its own output.
+void resolve_sources(InstanceId id, Universe& universe, const TaskTable& table,
+                     const manifest::Pipeline& pipeline, const OutputIndex& outputs,
+                     GlobCache& globs);
+
+}  // namespace luisy::graph::detail

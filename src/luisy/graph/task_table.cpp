@@ -1,0 +1,269 @@
+#include "luisy/graph/task_table.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "luisy/manifest/manifest_error.h"
+
+namespace luisy::graph::detail {
+
+using manifest::ManifestError;
+
+Location location_at(const manifest::Value& value, size_t offset, std::string_view source) {
+  const Location& where = value.where;
+  if (where.line <= 0 || where.column <= 0 || value.text.find('\n') != std::string::npos)
+    return where;
+  size_t start = 0;
+  for (int line = 1; line < where.line; ++line) {
+    start = source.find('\n', start);
+    if (start == std::string_view::npos) return where;
+    ++start;
+  }
+  size_t column = start + static_cast<size_t>(where.column - 1);
+  // A quoted or folded scalar's text differs from the source: keep the value's column.
+  if (source.substr(column, value.text.size()) != value.text) return where;
+  Location at = where;
+  at.column += static_cast<int>(offset);
+  return at;
+}
+
+std::string closest_name(std::string_view name, const std::vector<std::string_view>& known) {
+  std::string_view best;
+  size_t best_distance = std::max<size_t>(2, name.size() / 3) + 1;
+  std::vector<size_t> row;
+  for (std::string_view candidate : known) {
+    // Levenshtein distance, one row at a time.
+    row.resize(candidate.size() + 1);
+    for (size_t j = 0; j <= candidate.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= name.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= candidate.size(); ++j) {
+        size_t above = row[j];
+        size_t cost = name[i - 1] == candidate[j - 1] ? 0 : 1;
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
+        diagonal = above;
+      }
+    }
+    if (row[candidate.size()] < best_distance) {
+      best_distance = row[candidate.size()];
+      best = candidate;
+    }
+  }
+  return std::string(best);
+}
+
+namespace {
+
+Template parse(const manifest::Value& value, bool is_path, const manifest::Pipeline& pipeline) {
+  Template out;
+  out.value = &value;
+  size_t offset = 0;
+  try {
+    out.parts = parse_template(value.text, &offset);
+  } catch (const std::invalid_argument& error) {
+    throw ManifestError(location_at(value, offset, pipeline.source), error.what(), pipeline.source);
+  }
+  if (is_path) {
+    for (const auto& part : out.parts)
+      if (part.kind == Placeholder::Kind::kInputs || part.kind == Placeholder::Kind::kOutputs)
+        throw ManifestError(location_at(value, static_cast<size_t>(part.column), pipeline.source),
+                            "only parameters ({name}) can be used in inputs and outputs; {in} and "
+                            "{out} belong in cmd",
+                            pipeline.source);
+  }
+  return out;
+}
+
+size_t index_of(const std::vector<std::string>& sorted, std::string_view name) {
+  return static_cast<size_t>(std::lower_bound(sorted.begin(), sorted.end(), name) - sorted.begin());
+}
+bool contains(const std::vector<std::string>& sorted, std::string_view name) {
+  size_t i = index_of(sorted, name);
+  return i < sorted.size() && sorted[i] == name;
+}
+
+void sort_unique(std::vector<std::string>& names) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+}
+
+void analyze_own(TaskInfo& info, const manifest::Pipeline& pipeline) {
+  const manifest::TaskSpec& spec = *info.spec;
+  info.cmd = parse(spec.cmd, false, pipeline);
+  for (const auto& value : spec.inputs) info.inputs.push_back(parse(value, true, pipeline));
+  for (const auto& value : spec.outputs) info.outputs.push_back(parse(value, true, pipeline));
+
+  auto add_template = [&](const Template& t) {
+    for (const auto& name : template_params(t.parts)) info.own.push_back(name);
+  };
+  add_template(info.cmd);
+  for (const auto& t : info.inputs) add_template(t);
+  for (const auto& t : info.outputs) add_template(t);
+  for (const auto& param : spec.params) info.own.push_back(param.name);
+  for (const auto& axis : spec.matrix) info.own.push_back(axis.name);
+  sort_unique(info.own);
+
+  info.own_axis.assign(info.own.size(), -1);
+  info.own_task_default.assign(info.own.size(), nullptr);
+  info.own_forwarded.assign(info.own.size(), false);
+  for (const auto& param : spec.params) {
+    size_t i = index_of(info.own, param.name);
+    info.own_task_default[i] = &param.value.text;  // the last one written wins
+    info.own_forwarded[i] = true;
+  }
+  for (size_t a = 0; a < spec.matrix.size(); ++a) {
+    const auto& axis = spec.matrix[a];
+    if (axis.values.empty())
+      throw ManifestError(axis.where, fmt::format("matrix axis '{}' has no values", axis.name),
+                          pipeline.source);
+    size_t i = index_of(info.own, axis.name);
+    info.own_axis[i] = static_cast<int>(a);
+    info.own_forwarded[i] = true;
+  }
+
+  auto index_parts = [&](Template& t) {
+    t.own_index.assign(t.parts.size(), -1);
+    for (size_t p = 0; p < t.parts.size(); ++p)
+      if (t.parts[p].kind == Placeholder::Kind::kParam)
+        t.own_index[p] = static_cast<int>(index_of(info.own, t.parts[p].text));
+  };
+  index_parts(info.cmd);
+  for (auto& t : info.inputs) index_parts(t);
+  for (auto& t : info.outputs) index_parts(t);
+
+  for (const auto& value : spec.env) info.env.push_back(value.text);
+  sort_unique(info.env);
+}
+
+// Depth-first over `requires`, without recursion (pipelines can be long chains).
+// Throws at the requirement that closes a cycle.
+std::vector<size_t> order_tasks(const TaskTable& table, const manifest::Pipeline& pipeline) {
+  enum : char { kNew, kOnStack, kDone };
+  std::vector<char> state(table.tasks.size(), kNew);
+  std::vector<size_t> order;
+  order.reserve(table.tasks.size());
+  std::vector<std::pair<size_t, size_t>> stack;  // task, next requirement
+  for (size_t root = 0; root < table.tasks.size(); ++root) {
+    if (state[root] != kNew) continue;
+    stack.emplace_back(root, 0);
+    state[root] = kOnStack;
+    while (!stack.empty()) {
+      auto& [task, next] = stack.back();
+      const auto& requirements = table.tasks[task].requirements;
+      if (next == requirements.size()) {
+        state[task] = kDone;
+        order.push_back(task);
+        stack.pop_back();
+        continue;
+      }
+      const RequirementInfo& requirement = requirements[next++];
+      size_t required = requirement.task;
+      if (state[required] == kOnStack) {
+        std::string cycle;
+        bool in_cycle = false;
+        for (const auto& frame : stack) {
+          in_cycle = in_cycle || frame.first == required;
+          if (in_cycle) cycle += table.tasks[frame.first].spec->name + " -> ";
+        }
+        cycle += table.tasks[required].spec->name;
+        throw ManifestError(requirement.spec->where, "dependency cycle: " + cycle, pipeline.source);
+      }
+      if (state[required] == kNew) {
+        state[required] = kOnStack;
+        stack.emplace_back(required, 0);
+      }
+    }
+  }
+  return order;
+}
+
+void link_requirements(TaskTable& table, const manifest::Pipeline& pipeline) {
+  std::vector<std::string_view> names;
+  for (const auto& info : table.tasks) names.push_back(info.spec->name);
+  for (auto& info : table.tasks) {
+    for (const auto& requirement : info.spec->requires_) {
+      auto it = table.by_name.find(requirement.task);
+      if (it == table.by_name.end()) {
+        std::string message =
+            fmt::format("unknown task '{}' in requires of '{}'", requirement.task, info.spec->name);
+        std::string suggestion = closest_name(requirement.task, names);
+        if (!suggestion.empty()) message += fmt::format(" (did you mean '{}'?)", suggestion);
+        throw ManifestError(requirement.where, message, pipeline.source);
+      }
+      RequirementInfo link;
+      link.task = it->second;
+      link.spec = &requirement;
+      for (const auto& param : requirement.params) link.override_names.push_back(param.name);
+      sort_unique(link.override_names);
+      info.requirements.push_back(std::move(link));
+      table.tasks[it->second].required = true;
+    }
+  }
+}
+
+// In dependency order: a task reads its own parameters plus whatever its required tasks
+// read that the requirement does not fix.
+void compute_ident(TaskTable& table, const manifest::Pipeline& pipeline) {
+  for (size_t t : table.order) {
+    TaskInfo& info = table.tasks[t];
+    info.ident = info.own;
+    for (const auto& link : info.requirements) {
+      const TaskInfo& required = table.tasks[link.task];
+      for (const auto& param : link.spec->params) {
+        if (contains(required.ident, param.name)) continue;
+        Location where = param.value.where.line > 0 ? param.value.where : link.spec->where;
+        throw ManifestError(
+            where,
+            fmt::format("task '{}' has no parameter '{}' (it is not used in its cmd, inputs "
+                        "or outputs, nor in its params, matrix or requirements)",
+                        required.spec->name, param.name),
+            pipeline.source);
+      }
+      for (const auto& name : required.ident)
+        if (!contains(link.override_names, name)) info.ident.push_back(name);
+    }
+    sort_unique(info.ident);
+    for (const auto& name : info.own) info.own_in_ident.push_back(index_of(info.ident, name));
+
+    for (auto& link : info.requirements) {
+      const TaskInfo& required = table.tasks[link.task];
+      for (const auto& name : required.ident) {
+        Source source;
+        if (contains(link.override_names, name)) {
+          source.from = Source::From::kOverride;
+          for (const auto& param : link.spec->params)
+            if (param.name == name) source.value = &param.value.text;
+        } else if (size_t i = index_of(info.own, name);
+                   i < info.own.size() && info.own[i] == name && info.own_forwarded[i]) {
+          source.from = Source::From::kOwn;
+          source.index = i;
+        } else {
+          source.from = Source::From::kContext;
+          source.index = index_of(info.ident, name);
+        }
+        link.sources.push_back(source);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TaskTable analyze_tasks(const manifest::Pipeline& pipeline) {
+  TaskTable table;
+  table.tasks.resize(pipeline.tasks.size());
+  for (size_t t = 0; t < pipeline.tasks.size(); ++t) {
+    table.tasks[t].spec = &pipeline.tasks[t];
+    table.by_name.emplace(pipeline.tasks[t].name, t);
+  }
+  for (auto& info : table.tasks) analyze_own(info, pipeline);
+  link_requirements(table, pipeline);
+  table.order = order_tasks(table, pipeline);
+  compute_ident(table, pipeline);
+  return table;
+}
+
+}  // namespace luisy::graph::detail
