@@ -27,6 +27,13 @@ size_t parse_count(const std::string& option, const std::string& text) {
   return jobs;
 }
 
+// After `status --remote`: whether the next word is the remote (a URL or a directory).
+bool names_remote(std::string_view word) {
+  if (word.find("://") != std::string_view::npos) return true;
+  auto st = util::stat_path(std::string(word));
+  return st && st->is_directory;
+}
+
 }  // namespace
 
 CommandLine parse_command_line(int argc, char** argv) {
@@ -71,9 +78,8 @@ CommandLine parse_command_line(int argc, char** argv) {
       line.download = true;
     } else if (arg == "--upload") {
       line.upload = true;
-    } else if (arg == "--remote" && line.command == "status" && (i + 1 >= argc || argv[i + 1][0] == '-' ||
-                                                                  std::string_view(argv[i + 1]).find("://") == std::string_view::npos)) {
-      line.remote_status = true;  // `status --remote`: a flag, unless a URL follows
+    } else if (arg == "--remote" && line.command == "status" && !names_remote(i + 1 < argc ? argv[i + 1] : "")) {
+      line.remote_status = true;  // `status --remote`: a flag, unless a URL or directory follows
     } else if (arg.rfind("--remote", 0) == 0) {
       line.remote_url = value("--remote");
       if (line.command == "status") line.remote_status = true;

@@ -2,7 +2,9 @@
 
 #include "luisy/cli/commands.h"
 #include "luisy/cli/plan_request.h"
+#include "luisy/cache/result_cache.h"
 #include "luisy/engine/build.h"
+#include "luisy/engine/remote_setup.h"
 #include "luisy/util/error.h"
 #include "luisy/util/strings.h"
 
@@ -10,7 +12,23 @@ namespace luisy::cli {
 
 namespace {
 
-std::string json_report(const engine::Plan& plan, const std::vector<engine::InstanceReport>& reports) {
+// Per instance: "yes", "no", "unknown" (key not known yet, or the request failed), or "" (not asked).
+std::vector<std::string> remote_presence(const CommandLine& line, const engine::Plan& plan,
+                                         const std::vector<engine::InstanceReport>& reports) {
+  std::vector<std::string> presence(reports.size());
+  if (!line.remote_status) return presence;
+  engine::CacheOptions options;
+  options.remote_url = line.remote_url;
+  auto cache = engine::open_cache(plan, options, true);
+  for (size_t i = 0; i < reports.size(); ++i) {
+    std::optional<bool> has = reports[i].key ? cache->remote_has(*reports[i].key) : std::nullopt;
+    presence[i] = has ? (*has ? "yes" : "no") : "unknown";
+  }
+  return presence;
+}
+
+std::string json_report(const engine::Plan& plan, const std::vector<engine::InstanceReport>& reports,
+                        const std::vector<std::string>& remote) {
   std::string out = fmt::format("{{\"pipeline\":\"{}\",\"instances\":[", util::json_escape(plan.workspace.pipeline_path));
   for (size_t i = 0; i < reports.size(); ++i) {
     const auto& instance = plan.graph.instances[reports[i].id];
@@ -23,9 +41,10 @@ std::string json_report(const engine::Plan& plan, const std::vector<engine::Inst
       outputs += fmt::format("{}\"{}\"", outputs.empty() ? "" : ",", util::json_escape(o));
     out += fmt::format(
         "{}{{\"label\":\"{}\",\"task\":\"{}\",\"params\":{{{}}},\"state\":\"{}\",\"reason\":\"{}\","
-        "\"outputs\":[{}]}}",
+        "\"outputs\":[{}]{}}}",
         i ? "," : "", util::json_escape(instance.label), util::json_escape(instance.task), params,
-        reports[i].up_to_date ? "up-to-date" : "will-run", util::json_escape(reports[i].reason), outputs);
+        reports[i].up_to_date ? "up-to-date" : "will-run", util::json_escape(reports[i].reason), outputs,
+        remote[i].empty() ? "" : fmt::format(",\"remote\":\"{}\"", remote[i]));
   }
   out += "]}\n";
   return out;
@@ -39,13 +58,15 @@ int command_status(const CommandLine& line) {
   engine::Plan plan = engine::load_plan(plan_request(line));
   plan.graph.compute_dependents();
   std::vector<engine::InstanceReport> reports = engine::inspect(plan);
+  std::vector<std::string> remote = remote_presence(line, plan, reports);
   if (line.format == "json") {
-    fmt::print("{}", json_report(plan, reports));
+    fmt::print("{}", json_report(plan, reports, remote));
     return kExitOk;
   }
   size_t stale = 0;
   for (const auto& report : reports) {
-    const auto& label = plan.graph.instances[report.id].label;
+    std::string label = plan.graph.instances[report.id].label;
+    if (!remote[report.id].empty()) label += fmt::format("  [remote: {}]", remote[report.id]);
     if (report.up_to_date) {
       fmt::print("  up to date  {}\n", label);
     } else {

@@ -475,6 +475,7 @@ std::vector<InstanceReport> inspect(Plan& plan) {
     }
     std::optional<Evaluation> evaluation;
     if (report.reason.empty()) evaluation = evaluator.evaluate(id);
+    if (evaluation) report.key = evaluation->key;
     if (evaluation && evaluation->up_to_date) {
       report.up_to_date = true;
       evaluator.set_outputs_from_record(id, *log.find(instance.label));

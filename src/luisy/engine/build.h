@@ -2,10 +2,12 @@
 // The build loop: evaluate instances as their upstreams finish, run the stale ones as
 // parallel subprocesses, record results, and stop cleanly on failure or interruption.
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "luisy/engine/plan.h"
+#include "luisy/util/digest.h"
 
 namespace luisy::cache {
 class ResultCache;
@@ -35,6 +37,7 @@ struct InstanceReport {
   graph::InstanceId id = 0;
   bool up_to_date = false;
   std::string reason;  // why it would run
+  std::optional<util::Digest> key;  // nullopt when an upstream would run first
 };
 
 // Runs the build. Returns the exit code: 0, 1 (a task failed), 3 (an upload failed),
