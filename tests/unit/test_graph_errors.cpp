@@ -99,6 +99,8 @@ TEST_CASE("graph errors: unknown task in requires suggests a name") {
             "unknown task 'Claen' in requires of 'Report' (did you mean 'Clean'?)") !=
         std::string::npos);
   CHECK(e.where().line == 7);
+  p.tasks[2].requires_ = {req("Cc")};
+  CHECK(std::string(error_of(p).what()).find("did you mean") == std::string::npos);
   p.tasks[2].requires_ = {req("Zzzzzzzz")};
   CHECK(std::string(error_of(p).what()).find("did you mean") == std::string::npos);
 }

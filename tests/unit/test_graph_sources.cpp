@@ -10,7 +10,7 @@ using namespace luisy;
 using namespace luisy::graph;
 using namespace luisy::graph::testing;
 
-TEST_CASE("graph sources: paths with spaces are quoted, params are raw") {
+TEST_CASE("graph sources: paths and params with spaces are quoted") {
   Workspace ws;
   ws.touch("my data/it's.csv");
   manifest::Pipeline p;
@@ -21,7 +21,7 @@ TEST_CASE("graph sources: paths with spaces are quoted, params are raw") {
   Graph g = build_graph(p, {});
   REQUIRE(g.instances.size() == 1);
   CHECK(g.instances[0].sources == std::vector<std::string>{"my data/it's.csv"});
-  CHECK(g.instances[0].command == "head -n 3 'my data/it'\\''s.csv' > 'out dir/result.txt'");
+  CHECK(g.instances[0].command == "head '-n 3' 'my data/it'\\''s.csv' > 'out dir/result.txt'");
 }
 
 TEST_CASE("graph sources: missing inputs and inputs that are outputs") {

@@ -90,6 +90,7 @@ class Builder {
   status::BuildSummary summary_;
   bool stopping_ = false;
   int interrupted_ = 0;
+  int signals_handled_ = 0;
   bool warned_store_ = false;
 };
 
@@ -116,11 +117,12 @@ int Builder::run() {
     if (running_.empty()) break;
 
     exec::WaitResult wait = processes_.wait();
-    if (wait.interrupted && wait.interrupted != interrupted_) {
+    if (wait.signal_count > signals_handled_) {
       // The children run in their own process groups, so a Ctrl-C on the terminal reaches
       // only luisy: pass it on. A second one kills.
       processes_.signal_all(interrupted_ ? SIGKILL : wait.interrupted);
       if (!interrupted_) interrupted_ = wait.interrupted;
+      signals_handled_ = wait.signal_count;
       stopping_ = true;
     }
     for (auto& result : wait.finished) {

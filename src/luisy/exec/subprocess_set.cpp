@@ -25,6 +25,7 @@ namespace {
 
 // The handler may only touch these: a signal number and the write end of the self-pipe.
 volatile sig_atomic_t g_interrupted = 0;
+volatile sig_atomic_t g_signal_count = 0;  // a second Ctrl-C must be told from the first
 int g_signal_pipe_write = -1;
 bool g_instance_exists = false;
 
@@ -33,6 +34,7 @@ constexpr int kHandledSignals[] = {SIGINT, SIGTERM, SIGHUP};
 void on_signal(int sig) {
   int saved_errno = errno;
   g_interrupted = sig;
+  g_signal_count = g_signal_count + 1;
   char byte = 0;
   // Non-blocking: if the pipe is full a wakeup is already pending, so a lost byte is fine.
   [[maybe_unused]] ssize_t n = write(g_signal_pipe_write, &byte, 1);
@@ -143,6 +145,7 @@ SubprocessSet::SubprocessSet() : impl_(std::make_unique<Impl>()) {
   if (g_instance_exists) throw Error("internal error: only one SubprocessSet may exist");
   if (pipe2(impl_->signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) throw_errno("pipe2");
   g_interrupted = 0;
+  g_signal_count = 0;
   g_signal_pipe_write = impl_->signal_pipe[1];
   struct sigaction action {};
   action.sa_handler = on_signal;
@@ -307,6 +310,7 @@ WaitResult SubprocessSet::wait(int extra_fd) {
     std::erase_if(impl_->children, [](const Child& c) { return c.fd < 0; });
 
     result.interrupted = g_interrupted;
+    result.signal_count = g_signal_count;
     if (signalled || result.extra_fd_ready || !result.finished.empty() || nothing_to_wait_for)
       return result;
     // Only output arrived: keep reading until something the caller cares about happens.

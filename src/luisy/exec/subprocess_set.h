@@ -20,6 +20,7 @@ struct WaitResult {
   std::vector<ProcessResult> finished;
   bool extra_fd_ready = false;  // the fd passed to wait() became readable
   int interrupted = 0;          // SIGINT, SIGTERM or SIGHUP received since construction
+  int signal_count = 0;         // how many of them arrived since construction
 };
 
 class SubprocessSet {

@@ -169,7 +169,9 @@ std::string substitute_command(const TaskInstance& instance, const InstanceInfo&
       continue;
     }
     if (part.kind == Placeholder::Kind::kParam) {
-      command += *info.own[static_cast<size_t>(task.cmd.own_index[p])];
+      // Quoted like paths, so a --param value can never inject shell syntax; plain words
+      // (numbers, names) stay as they are.
+      command += util::shell_quote(*info.own[static_cast<size_t>(task.cmd.own_index[p])]);
       continue;
     }
     bool is_in = part.kind == Placeholder::Kind::kInputs;

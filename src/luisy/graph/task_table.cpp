@@ -31,7 +31,8 @@ Location location_at(const manifest::Value& value, size_t offset, std::string_vi
 
 std::string closest_name(std::string_view name, const std::vector<std::string_view>& known) {
   std::string_view best;
-  size_t best_distance = std::max<size_t>(2, name.size() / 3) + 1;
+  // Short names differ by one edit at most, or every short name would look alike.
+  size_t best_distance = (name.size() < 4 ? 1 : std::max<size_t>(2, name.size() / 3)) + 1;
   std::vector<size_t> row;
   for (std::string_view candidate : known) {
     // Levenshtein distance, one row at a time.
