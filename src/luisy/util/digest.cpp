@@ -7,7 +7,16 @@
 
 namespace luisy::util {
 
-std::string to_hex(const Digest& digest) { return fmt::format("{:016x}{:016x}", digest.high, digest.low); }
+// On the hot path of every key (inputs are serialised with their digests): no fmt here.
+std::string to_hex(const Digest& digest) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    out[static_cast<size_t>(15 - i)] = kHex[(digest.high >> (4 * i)) & 0xf];
+    out[static_cast<size_t>(31 - i)] = kHex[(digest.low >> (4 * i)) & 0xf];
+  }
+  return out;
+}
 
 std::optional<Digest> digest_from_hex(std::string_view hex) {
   if (hex.size() != 32) return std::nullopt;
