@@ -370,11 +370,18 @@ bool Builder::materialize(graph::InstanceId id) {
 bool Builder::fetch_missing_inputs(graph::InstanceId id) {
   Node& node = nodes_[id];
   for (graph::InstanceId dep : graph_.instances[id].deps) {
-    if (materialize(dep)) continue;
-    // Run the upstream here instead; this instance is evaluated again once it finished.
-    nodes_[dep].state = NodeState::kQueued;
-    nodes_[dep].rerun_waiters.push_back(id);
-    to_run_.push_front(dep);
+    Node& upstream = nodes_[dep];
+    bool rerunning = upstream.state == NodeState::kQueued || upstream.state == NodeState::kRunning;
+    if (!rerunning) {
+      if (materialize(dep)) continue;
+      // Run the upstream here instead; this instance is evaluated again once it finished.
+      if (upstream.state == NodeState::kUpToDate) --summary_.up_to_date;
+      if (upstream.state == NodeState::kCached) --summary_.cached;
+      upstream.state = NodeState::kQueued;
+      to_run_.push_front(dep);
+      update_total();
+    }
+    upstream.rerun_waiters.push_back(id);
     ++node.waiting_for_reruns;
   }
   if (node.waiting_for_reruns == 0) return true;

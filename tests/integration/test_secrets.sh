@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Credentials never leak: every command path runs with a real key, a SAS token and a
+# connection string in the environment (against a local Azurite), and neither anything
+# luisy printed nor any file it wrote (.luisy/ of the workspaces, the local store) holds
+# the key, the SAS signature or the connection string.
+# shellcheck disable=SC2034  # LUISY_COMMAND is read by lib.sh's fail
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/azurite.sh"
+
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
+export LUISY_AZURE_RETRY_BASE_MS=20
+
+azurite_start || { echo "FAIL: ${TEST_NAME}: Azurite did not start" >&2; exit 1; }
+trap 'azurite_stop; _lib_cleanup' EXIT
+
+export LUISY_LOCAL_CACHE=on
+ACCOUNT=devstoreaccount1
+KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+CONTAINER="secret-test"
+
+# make_sas PERMISSIONS: prints "SIGNATURE TOKEN" (the signature as base64, then the
+# token carrying it URL-encoded).
+make_sas() {
+  python3 - "$ACCOUNT" "$KEY" "$1" <<'EOF'
+import base64, hashlib, hmac, sys, urllib.parse
+account, key, perms = sys.argv[1], sys.argv[2], sys.argv[3]
+sv, ss, srt, se, spr = "2021-08-06", "b", "sco", "2030-01-01T00:00:00Z", "https,http"
+to_sign = "".join(f + "\n" for f in [account, perms, ss, srt, "", se, "", spr, sv, ""])
+sig = base64.b64encode(hmac.new(base64.b64decode(key), to_sign.encode(), hashlib.sha256).digest()).decode()
+print(sig, f"sv={sv}&ss={ss}&srt={srt}&sp={perms}&se={se}&spr={spr}&sig={urllib.parse.quote(sig, safe='')}")
+EOF
+}
+read -r SAS_SIG SAS_TOKEN <<<"$(make_sas rwdlac)"
+read -r RO_SIG RO_TOKEN <<<"$(make_sas rl)"
+SAS_SIG_ENC="${SAS_TOKEN##*sig=}"
+RO_SIG_ENC="${RO_TOKEN##*sig=}"
+CONN="DefaultEndpointsProtocol=http;AccountName=$ACCOUNT;AccountKey=$KEY;BlobEndpoint=$AZURITE_ENDPOINT;"
+WRONG_KEY="$(printf 'a wrong key that is still valid base64!' | base64 -w0)"
+CLOSED_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+
+clear_credentials() {
+  unset LUISY_AZURE_ACCOUNT_NAME LUISY_AZURE_STORAGE_KEY LUISY_AZURE_CONTAINER_NAME \
+    LUISY_AZURE_SAS_TOKEN LUISY_AZURE_ENDPOINT AZURE_STORAGE_CONNECTION_STRING LUISY_REMOTE
+}
+use_key() {
+  clear_credentials
+  export LUISY_AZURE_ACCOUNT_NAME="$ACCOUNT" LUISY_AZURE_STORAGE_KEY="$1"
+  export LUISY_AZURE_CONTAINER_NAME="$CONTAINER" LUISY_AZURE_ENDPOINT="${2:-$AZURITE_ENDPOINT}"
+}
+use_sas() {
+  clear_credentials
+  export LUISY_AZURE_ACCOUNT_NAME="$ACCOUNT" LUISY_AZURE_SAS_TOKEN="$1"
+  export LUISY_AZURE_CONTAINER_NAME="$CONTAINER" LUISY_AZURE_ENDPOINT="${2:-$AZURITE_ENDPOINT}"
+}
+use_connection_string() {
+  clear_credentials
+  export AZURE_STORAGE_CONNECTION_STRING="$CONN" LUISY_AZURE_CONTAINER_NAME="$CONTAINER"
+}
+
+make_workspace
+SHARED="$WORKSPACE"
+ALL="$SHARED/all-output.txt"
+MACHINE_DIRS=()
+MACHINES=0
+
+# run_cap EXPECTED-STATUS ARGS...: runs luisy, checks its exit status, keeps its output.
+run_cap() {
+  local expected="$1"
+  shift
+  run_luisy "$@"
+  {
+    echo "=== luisy $* (in $PWD)"
+    printf '%s\n' "$LUISY_OUTPUT"
+  } >>"$ALL"
+  assert_status "$expected"
+}
+
+# machine [RAW-TEXT]: a fresh workspace with its own local store (so downloads do reach
+# the remote).
+machine() {
+  make_workspace
+  MACHINE_DIRS+=("$WORKSPACE")
+  MACHINES=$((MACHINES + 1))
+  export LUISY_CACHE_DIR="$SHARED/cache-$MACHINES"
+  write_file pipeline.yaml \
+    'luisy: 1' \
+    'project: secrets' \
+    'tasks:' \
+    '  Raw:' \
+    '    cmd: echo Raw >> runs.log && tr a-z A-Z < {in} > {out}' \
+    '    inputs: [raw.src]' \
+    '    outputs: [data/raw.txt]' \
+    '  Report:' \
+    '    requires: [Raw]' \
+    '    inputs: [report.src]' \
+    '    cmd: echo Report >> runs.log && cat {in} > {out}' \
+    '    outputs: [data/report.txt]' \
+    '  Broken:' \
+    '    cmd: echo Broken >> runs.log && echo about to fail >&2 && exit 7' \
+    '    outputs: [data/broken.txt]'
+  write_file raw.src "${1:-hello}"
+  write_file report.src 'report'
+}
+
+case_start "Shared Key: build --upload, -v, status, push, a failing task"
+use_key "$KEY"
+machine
+run_cap 0 build Report --upload -v
+assert_ran Raw Report
+run_cap 0 status --remote
+run_cap 0 status --remote --format json
+run_cap 0 status --remote -v
+run_cap 0 push Report
+run_cap 0 explain Report
+run_cap 1 build --upload -v
+run_cap 1 build -k --upload --download
+rm -f runs.log
+
+case_start "Shared Key: build --download, pull"
+machine
+run_cap 0 build Report --download -v
+assert_ran
+assert_matches LUISY_OUTPUT 'remote: 2 hits'
+machine
+run_cap 0 pull Report
+assert_file_exists data/report.txt
+assert_matches LUISY_OUTPUT 'remote: 2 hits'
+run_cap 1 pull Broken
+
+case_start "SAS token: upload, download, status, push, pull, a failing task"
+use_sas "$SAS_TOKEN"
+machine sas
+run_cap 0 build Report --download --upload -v
+assert_ran Raw Report
+run_cap 0 status --remote --format json
+run_cap 0 push Report -v
+run_cap 1 build -v --upload
+machine sas
+run_cap 0 pull Report
+assert_file_exists data/report.txt
+machine sas
+run_cap 0 build Report --download -v
+assert_ran
+assert_matches LUISY_OUTPUT 'remote: 2 hits'
+rm -f runs.log
+
+case_start "read-only SAS with --upload: exit 3"
+use_sas "$RO_TOKEN"
+machine readonly
+run_cap 3 build Report --upload -v
+rm -f runs.log
+
+case_start "connection string: download, upload, status"
+use_connection_string
+machine
+run_cap 0 build Report --download -v
+assert_ran
+assert_matches LUISY_OUTPUT 'remote: 2 hits'
+machine conn
+run_cap 0 build Report --upload --download -v
+run_cap 0 status --remote --format json
+rm -f runs.log
+
+case_start "a wrong key and an unreachable endpoint"
+use_key "$WRONG_KEY"
+machine
+run_cap 2 build Report --download -v
+run_cap 2 build Report --upload
+run_cap 2 push Report
+run_cap 2 pull Report
+assert_ran
+use_sas "$SAS_TOKEN" "http://127.0.0.1:$CLOSED_PORT/$ACCOUNT"
+machine
+run_luisy build Report --download --upload -v
+printf '=== unreachable endpoint\n%s\n' "$LUISY_OUTPUT" >>"$ALL"
+use_key "$KEY" "http://127.0.0.1:$CLOSED_PORT/$ACCOUNT"
+run_luisy build Report --download --upload -v
+printf '=== unreachable endpoint\n%s\n' "$LUISY_OUTPUT" >>"$ALL"
+rm -f runs.log
+
+case_start "no secret in any output or file luisy wrote"
+[ -s "$ALL" ] || fail "no output was captured"
+places=("$SHARED")  # the captured output and every machine's local store
+for ws in "${MACHINE_DIRS[@]}"; do
+  [ -d "$ws/.luisy" ] && places+=("$ws/.luisy")
+done
+[ "${#places[@]}" -gt 5 ] || fail "no workspace has a .luisy directory"
+# The search itself works: a planted copy of each secret is found.
+for secret in "$KEY" "$SAS_SIG" "$CONN"; do
+  printf 'x%sx\n' "$secret" >"$SHARED/probe"
+  grep -F -r -q -- "$secret" "${places[@]}" || fail "the search does not find a planted secret"
+done
+rm -f "$SHARED/probe"
+for secret in "$KEY" "$WRONG_KEY" "$SAS_SIG" "$SAS_SIG_ENC" "$RO_SIG" "$RO_SIG_ENC" "$CONN"; do
+  if hits="$(grep -F -r -l -- "$secret" "${places[@]}")"; then
+    LUISY_COMMAND=""  # (read by fail: no luisy run to show)
+    fail "a secret (${secret:0:6}...) appears in: $hits"
+  fi
+done
+# The key without its padding (a prefix of the key) too, in case of truncated printing.
+if hits="$(grep -F -r -l -- "${KEY:0:40}" "${places[@]}")"; then
+  LUISY_COMMAND=""  # (read by fail: no luisy run to show)
+  fail "a prefix of the key appears in: $hits"
+fi
+
+echo "${TEST_NAME}: ok"
