@@ -75,7 +75,7 @@ run_luisy build --upload --remote "$REMOTE"
 assert_status 0
 assert_ran Raw Clean Report-short Report-long
 assert_file_equals data/report_short.txt "$REPORT_SHORT"
-assert_matches LUISY_OUTPUT 'remote: .*\(4 results uploaded\)'
+assert_matches LUISY_OUTPUT 'remote: .*4 results uploaded'
 [ "$(count_files "$REMOTE/shared/ac")" = 4 ] || fail "expected 4 records under ac/, found $(count_files "$REMOTE/shared/ac")"
 records_complete "$REMOTE/shared" || fail "a record names a blob the remote lacks"
 

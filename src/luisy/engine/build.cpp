@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <algorithm>
 #include <deque>
 #include <unordered_map>
 
@@ -142,9 +143,14 @@ int Builder::run() {
   status_.build_finished(summary_);
   if (options_.cache && options_.cache->has_remote()) {
     cache::CacheStats stats = options_.cache->stats();
-    status_.info(fmt::format("remote: {} hits, {} misses, {} errors, {} down, {} up ({} results uploaded)",
-                             stats.hits_remote, stats.misses, stats.errors, util::format_bytes(stats.bytes_down),
-                             util::format_bytes(stats.bytes_up), stats.uploaded_records));
+    std::string line = "remote:";
+    if (options_.download)
+      line += fmt::format(" {} hits, {} misses, {} errors, {} down;", stats.hits_remote, stats.misses,
+                          stats.errors, util::format_bytes(stats.bytes_down));
+    if (options_.upload)
+      line += fmt::format(" {} results uploaded, {} up;", stats.uploaded_records, util::format_bytes(stats.bytes_up));
+    line.pop_back();
+    status_.info(line);
   }
   if (interrupted_) return 128 + interrupted_;
   if (summary_.failed || (options_.no_run && options_.download && summary_.skipped)) return kExitTaskFailed;
@@ -413,7 +419,21 @@ int Builder::upload_results() {
     else
       problems.push_back(fmt::format("{}: {}", instance.label, error));
   }
-  for (const auto& failure : options_.cache->upload(results, plan_.workspace.directory)) {
+  cache::CacheStats before = options_.cache->stats();
+  auto upload_started = std::chrono::steady_clock::now();
+  if (!results.empty()) status_.info(fmt::format("checking {} results against the remote...", results.size()));
+  std::vector<cache::ResultCache::UploadFailure> failures = options_.cache->upload(results, plan_.workspace.directory);
+  cache::CacheStats after = options_.cache->stats();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - upload_started).count();
+  if (after.uploaded_records > before.uploaded_records) {
+    uint64_t bytes = after.bytes_up - before.bytes_up;
+    status_.info(fmt::format("uploaded {} results ({} files, {}) in {} ({}/s)",
+                             after.uploaded_records - before.uploaded_records,
+                             after.uploaded_blobs - before.uploaded_blobs, util::format_bytes(bytes),
+                             util::format_duration(seconds),
+                             util::format_bytes(static_cast<uint64_t>(bytes / std::max(seconds, 1e-3)))));
+  }
+  for (const auto& failure : failures) {
     std::string label = util::to_hex(failure.key);
     for (const auto& instance : graph_.instances)
       if (const auto* record = log_.find(instance.label); record && record->key == failure.key) label = instance.label;
