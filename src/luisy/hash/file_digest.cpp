@@ -128,6 +128,12 @@ void StatCache::forget(const std::string& path) {
     entries_.clear();
     return;
   }
+  // A file is one lookup; only a directory (given with its trailing '/') needs the scan,
+  // which would make forgetting every output of a 10,000-task build quadratic.
+  if (path.back() != '/') {
+    if (entries_.erase(key)) dirty_ = true;
+    return;
+  }
   std::string prefix = key + "/";
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->first == key || it->first.starts_with(prefix)) {

@@ -29,7 +29,8 @@ class StatCache {
   // nullopt when the path does not exist. `base_dir` is prepended to reach the file.
   std::optional<util::Digest> digest(const std::string& base_dir, const std::string& path);
 
-  // Forgets a path (and, for a directory, everything below it).
+  // Forgets a file path; a directory path given with its trailing '/' forgets everything
+  // below it too.
   void forget(const std::string& path);
 
   // Entries whose mtime is within `racy_window_ns` of `now_ns` are not trustworthy (the
