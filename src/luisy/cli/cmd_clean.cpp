@@ -15,10 +15,7 @@ int command_clean(const CommandLine& line) {
   request.all_tasks = true;
   engine::Plan plan = engine::load_plan(request);
   const auto& workspace = plan.workspace;
-  util::make_dirs(workspace.state_dir);
-  state::WorkspaceLock lock(workspace.state_dir, true, [](long pid) {
-    fmt::print(stderr, "luisy: waiting for another luisy (pid {}) building in this workspace...\n", pid);
-  });
+  auto lock = engine::lock_workspace(workspace);
   state::BuildLog log = state::BuildLog::open(workspace.state_dir);
   size_t files = 0, instances = 0;
   for (const auto& instance : plan.graph.instances) {

@@ -464,11 +464,7 @@ int run_build(Plan& plan, const BuildOptions& options, status::Status& status) {
     return kExitOk;
   }
   const Workspace& workspace = plan.workspace;
-  util::make_dirs(workspace.state_dir);
-  state::WorkspaceLock lock(workspace.state_dir, true, [](long pid) {
-    fmt::print(stderr, "luisy: waiting for another luisy (pid {}) building in this workspace...\n", pid);
-    std::fflush(stderr);
-  });
+  auto lock = lock_workspace(workspace);
   state::BuildLog log = state::BuildLog::open(workspace.state_dir);
   hash::StatCache stats;
   state::load_stat_cache(workspace.state_dir, stats);

@@ -8,6 +8,7 @@
 #include "luisy/manifest/loader.h"
 #include "luisy/manifest/pipeline.h"
 #include "luisy/state/plan_store.h"
+#include "luisy/state/workspace_lock.h"
 #include "luisy/util/error.h"
 #include "luisy/util/fs.h"
 
@@ -100,6 +101,14 @@ bool decode(std::string_view bytes, Plan& plan) {
 }
 
 }  // namespace
+
+std::unique_ptr<state::WorkspaceLock> lock_workspace(const Workspace& workspace) {
+  util::make_dirs(workspace.state_dir);
+  return std::make_unique<state::WorkspaceLock>(workspace.state_dir, true, [](long pid) {
+    fmt::print(stderr, "luisy: waiting for another luisy (pid {}) building in this workspace...\n", pid);
+    std::fflush(stderr);
+  });
+}
 
 Plan load_plan(const PlanRequest& request) {
   auto text = util::read_file_if_exists(request.pipeline_path);

@@ -1,10 +1,15 @@
 #pragma once
 // The plan: the pipeline expanded into a graph for one set of parameters and targets.
 // Compiled once and kept in .luisy/plan, so an unchanged pipeline file is not parsed again.
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "luisy/graph/graph.h"
+
+namespace luisy::state {
+class WorkspaceLock;
+}
 
 namespace luisy::engine {
 
@@ -27,6 +32,10 @@ struct PlanRequest {
   graph::GraphOptions options;
   bool all_tasks = false;  // every task, not only what nothing requires (validate)
 };
+
+// Creates .luisy/ and takes the workspace lock, waiting (with a message on stderr) while
+// another luisy holds it.
+std::unique_ptr<state::WorkspaceLock> lock_workspace(const Workspace& workspace);
 
 // Loads the pipeline and builds the graph, reusing .luisy/plan when the pipeline text, the
 // options and the directories that fed globs are unchanged. Throws ManifestError/Error
