@@ -53,3 +53,18 @@ azurite_start() {
   export AZURITE_PORT
   export AZURITE_ENDPOINT="http://127.0.0.1:$AZURITE_PORT/devstoreaccount1"
 }
+
+# For the luisy tests that run against Azurite (after lib.sh is sourced): nothing may leave
+# the loopback, retries stay short, Azurite runs for the whole test and is stopped with
+# lib.sh's cleanup, and ACCOUNT/KEY name the emulator's well-known development account.
+azurite_test_setup() {
+  unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+  export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
+  export LUISY_AZURE_RETRY_BASE_MS=20
+  azurite_start || { echo "FAIL: ${TEST_NAME}: Azurite did not start" >&2; exit 1; }
+  # azurite_start replaced lib.sh's exit trap: keep both.
+  trap 'azurite_stop; _lib_cleanup' EXIT
+  export LUISY_LOCAL_CACHE=on
+  ACCOUNT=devstoreaccount1
+  KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+}

@@ -6,19 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/azurite.sh"
 
-# Nothing may leave the loopback: no proxies.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
-export LUISY_AZURE_RETRY_BASE_MS=20
-
-azurite_start || { echo "FAIL: ${TEST_NAME}: Azurite did not start" >&2; exit 1; }
-# azurite.sh replaced lib.sh's exit trap: keep both.
-trap 'azurite_stop; _lib_cleanup' EXIT
-
-export LUISY_LOCAL_CACHE=on
-ACCOUNT=devstoreaccount1
-KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
-
+azurite_test_setup
 # make_sas PERMISSIONS: an account SAS for the blob service signed with the well-known key.
 make_sas() {
   python3 - "$ACCOUNT" "$KEY" "$1" <<'EOF'
