@@ -296,3 +296,31 @@ write_file() {
   mkdir -p "$(dirname "$path")"
   printf '%s\n' "$@" >"$path"
 }
+
+# remote_machine NAME [REPORT_HEADER]: a fresh workspace holding the three-stage pipeline the
+# remote-cache suites share (Raw -> Clean -> Report with a matrix), with its own local store
+# under $SHARED. Each command appends its name to runs.log.
+remote_machine() {
+  make_workspace
+  export LUISY_CACHE_DIR="$SHARED/cache-$1"
+  write_file pipeline.yaml \
+    'luisy: 1' \
+    'project: shared' \
+    'tasks:' \
+    '  Raw:' \
+    '    cmd: echo Raw >> runs.log && tr a-z A-Z < {in} > {out}' \
+    '    inputs: [raw.src]' \
+    '    outputs: [data/raw.txt]' \
+    '  Clean:' \
+    '    requires: [Raw]' \
+    '    cmd: echo Clean >> runs.log && sed s/HELLO/CLEAN/ {in} > {out}' \
+    '    outputs: [data/clean.txt]' \
+    '  Report:' \
+    '    requires: [Clean]' \
+    '    matrix: {fmt: [short, long]}' \
+    '    inputs: [report.src]' \
+    '    cmd: echo Report-{fmt} >> runs.log && cat {in} > {out} && echo {fmt} >> {out}' \
+    '    outputs: ["data/report_{fmt}.txt"]'
+  write_file raw.src 'hello world'
+  write_file report.src "${2:-header}"
+}
