@@ -63,7 +63,7 @@ TEST_CASE("manifest: errors point at the offending node") {
       {"unknown top key", "luisy: 1\nproject: p\ntask:\n  A: {cmd: x}\n", 3, 1,
        "unknown key 'task' at top level; did you mean 'tasks'?"},
       {"unknown far key", "luisy: 1\nproject: p\nzzzzzz: 1\n", 3, 1,
-       "known keys: luisy, project, remote, params, tasks"},
+       "known keys: luisy, project, remote, params, tools, tasks, confirm_after"},
       {"duplicate top key", "luisy: 1\nproject: p\nproject: q\n", 3, 1,
        "duplicate key 'project' at top level (first at line 2)"},
       {"empty tasks", "luisy: 1\nproject: p\ntasks: {}\n", 3, 8, "'tasks' needs at least one task"},

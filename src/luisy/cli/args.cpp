@@ -78,6 +78,10 @@ CommandLine parse_command_line(int argc, char** argv) {
       line.download = true;
     } else if (arg == "--upload") {
       line.upload = true;
+    } else if (arg == "--accept") {
+      line.accept = true;
+    } else if (arg == "-y" || arg == "--yes") {
+      line.yes = true;
     } else if (arg == "--remote" && line.command == "status" && !names_remote(i + 1 < argc ? argv[i + 1] : "")) {
       line.remote_status = true;  // `status --remote`: a flag, unless a URL or directory follows
     } else if (arg.rfind("--remote", 0) == 0) {

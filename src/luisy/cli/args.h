@@ -20,6 +20,8 @@ struct CommandLine {
   std::string format;           // --format
   bool download = false;        // --download
   bool upload = false;          // --upload
+  bool accept = false;          // build --accept
+  bool yes = false;             // build --yes / -y: do not ask before deleting costly outputs
   bool remote_status = false;   // status --remote
   std::string remote_url;       // --remote URL
   int transfers = 16;           // --transfers N

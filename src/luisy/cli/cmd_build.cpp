@@ -1,16 +1,43 @@
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "luisy/cache/result_cache.h"
 #include "luisy/cli/commands.h"
 #include "luisy/cli/plan_request.h"
 #include "luisy/engine/build.h"
+#include "luisy/engine/preview.h"
 #include "luisy/engine/remote_setup.h"
 #include "luisy/status/status.h"
 #include "luisy/util/error.h"
+#include "luisy/util/strings.h"
 
 namespace luisy::cli {
 
 namespace {
+
+// On a terminal, before a build deletes outputs whose last run took longer than the
+// threshold: list them and ask. True to go on. Never asks when stdin is not a terminal.
+bool confirm_costly_deletions(engine::Plan& plan, const engine::BuildOptions& options) {
+  if (!::isatty(STDIN_FILENO)) return true;
+  int64_t threshold = engine::confirm_threshold(plan);
+  if (threshold < 0) return true;
+  std::vector<engine::Deletion> costly;
+  for (auto& d : engine::preview_build(plan, options, false).deletions)
+    if (d.seconds > static_cast<double>(threshold)) costly.push_back(std::move(d));
+  if (costly.empty()) return true;
+  fmt::print(stderr, "luisy: this build deletes outputs that took longer than {} to make:\n",
+             util::format_duration(static_cast<double>(threshold)));
+  for (const auto& d : costly)
+    fmt::print(stderr, "  {} (output of {}, last run {})\n", d.path, d.label, util::format_duration(d.seconds));
+  fmt::print(stderr, "Rebuild them? [y/N] ");
+  std::fflush(stderr);
+  char answer[64] = {0};
+  bool yes = std::fgets(answer, sizeof answer, stdin) && (answer[0] == 'y' || answer[0] == 'Y');
+  if (!yes) fmt::print(stderr, "luisy: nothing done\n");
+  return yes;
+}
 
 // build, push and pull share everything but what they transfer and whether they run.
 int build_like(const CommandLine& line, engine::BuildOptions options) {
@@ -21,10 +48,12 @@ int build_like(const CommandLine& line, engine::BuildOptions options) {
   engine::CacheOptions cache_options;
   cache_options.remote_url = line.remote_url;
   cache_options.transfers = line.transfers;
-  bool need_remote = (options.download || options.upload) && !options.dry_run;
-  std::unique_ptr<cache::ResultCache> cache;
-  if (!options.dry_run) cache = engine::open_cache(plan, cache_options, need_remote);
+  bool need_remote = options.download || options.upload;
+  std::unique_ptr<cache::ResultCache> cache = engine::open_cache(plan, cache_options, need_remote);
   options.cache = cache.get();
+  if (!options.dry_run && !options.no_run && !options.accept && !line.yes &&
+      !confirm_costly_deletions(plan, options))
+    return kExitTaskFailed;
 
   status::ConsoleOptions console;
   console.verbose = line.verbose;
@@ -40,6 +69,7 @@ int command_build(const CommandLine& line) {
   engine::BuildOptions options;
   options.download = line.download;
   options.upload = line.upload;
+  options.accept = line.accept;
   return build_like(line, options);
 }
 

@@ -26,6 +26,10 @@ int command_explain(const CommandLine& line) {
     for (const auto& input : e.preimage.inputs)
       fmt::print("  input    {} {}\n", input.path, util::to_hex(input.digest).substr(0, 12));
     for (const auto& output : e.preimage.outputs) fmt::print("  output   {}\n", output);
+    for (const auto& [name, digest] : e.preimage.tools) {
+      const engine::ResolvedTool* tool = engine::find_tool(plan, name);
+      fmt::print("  tool     {} {} {}\n", name, tool ? tool->path : "", util::to_hex(digest).substr(0, 12));
+    }
     if (!e.has_record) {
       fmt::print("  last run: none recorded\n");
     } else if (e.changes.empty()) {

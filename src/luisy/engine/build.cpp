@@ -12,6 +12,7 @@
 
 #include "luisy/cache/result_cache.h"
 #include "luisy/engine/evaluate.h"
+#include "luisy/engine/preview.h"
 #include "luisy/engine/results.h"
 #include "luisy/exec/job_slots.h"
 #include "luisy/exec/subprocess_set.h"
@@ -40,7 +41,7 @@ class Builder {
         status_(status),
         log_(log),
         stats_(stats),
-        evaluator_(plan.graph, plan.workspace.directory, stats, log),
+        evaluator_(plan, stats, log),
         slots_(options.jobs),
         nodes_(plan.graph.instances.size()) {}
 
@@ -65,6 +66,9 @@ class Builder {
   void skip_dependents(graph::InstanceId id);
   void remove_outputs(graph::InstanceId id);
   bool use_cached_result(graph::InstanceId id);
+  bool may_use_cache(graph::InstanceId id) const;
+  void accept(graph::InstanceId id);
+  void refuse_frozen(graph::InstanceId id);
   bool materialize(graph::InstanceId id);
   bool fetch_missing_inputs(graph::InstanceId id);
   void store_result(graph::InstanceId id);
@@ -93,6 +97,7 @@ class Builder {
   int interrupted_ = 0;
   int signals_handled_ = 0;
   bool warned_store_ = false;
+  std::vector<std::string> refused_;  // --accept: instances whose outputs are missing
 };
 
 int Builder::run() {
@@ -153,6 +158,13 @@ int Builder::run() {
     status_.info(line);
   }
   if (interrupted_) return 128 + interrupted_;
+  if (!refused_.empty()) {
+    std::string message = fmt::format("luisy: error: cannot accept {} instance{}: outputs missing",
+                                      refused_.size(), refused_.size() == 1 ? "" : "s");
+    for (const auto& line : refused_) message += "\n  " + line;
+    fmt::print(stderr, "{}\n", message);
+    return kExitUsage;
+  }
   if (summary_.failed || (options_.no_run && options_.download && summary_.skipped)) return kExitTaskFailed;
   return upload_status;
 }
@@ -174,18 +186,26 @@ void Builder::evaluate(graph::InstanceId id) {
   }
   node.evaluation = std::move(*evaluation);
   // A target resolved earlier from a remote record without its files: fetch them now.
-  if (node.evaluation.up_to_date && node.is_target && !log_.find(instance.label)->materialized &&
-      !materialize(id))
+  if (node.evaluation.up_to_date && !node.evaluation.frozen && node.is_target &&
+      !log_.find(instance.label)->materialized && !materialize(id))
     node.evaluation.up_to_date = false;
   if (node.evaluation.up_to_date) {
     node.state = NodeState::kUpToDate;
     ++summary_.up_to_date;
-    evaluator_.set_outputs_from_record(id, *log_.find(instance.label));
+    if (!node.evaluation.frozen) evaluator_.set_outputs_from_record(id, *log_.find(instance.label));
     update_total();
     release_dependents(id);
     return;
   }
+  if (options_.accept) {
+    accept(id);
+    return;
+  }
   if (use_cached_result(id)) return;
+  if (instance.frozen && !options_.no_run) {
+    refuse_frozen(id);
+    return;
+  }
   if (options_.no_run) {
     node.state = NodeState::kSkipped;
     ++summary_.skipped;
@@ -316,8 +336,16 @@ void Builder::remove_outputs(graph::InstanceId id) {
   }
 }
 
+// `cache: false` keeps a task out of every cache; `always: true` means its key does not
+// capture everything it reads, so a cached result would be stale (push and pull, which run
+// nothing, still transfer it).
+bool Builder::may_use_cache(graph::InstanceId id) const {
+  const graph::TaskInstance& instance = graph_.instances[id];
+  return options_.cache && instance.cache && (!instance.always || options_.no_run);
+}
+
 bool Builder::use_cached_result(graph::InstanceId id) {
-  if (!options_.cache) return false;
+  if (!may_use_cache(id)) return false;
   Node& node = nodes_[id];
   const graph::TaskInstance& instance = graph_.instances[id];
   bool in_local_store = util::exists(options_.cache->local().record_path(node.evaluation.key));
@@ -396,7 +424,7 @@ bool Builder::fetch_missing_inputs(graph::InstanceId id) {
 }
 
 void Builder::store_result(graph::InstanceId id) {
-  if (!options_.cache) return;
+  if (!options_.cache || !graph_.instances[id].cache) return;
   const graph::TaskInstance& instance = graph_.instances[id];
   std::string error;
   auto result = make_result_record(instance, *log_.find(instance.label), plan_.workspace.directory, stats_, &error);
@@ -411,12 +439,13 @@ int Builder::upload_results() {
     NodeState state = nodes_[id].state;
     if (state != NodeState::kUpToDate && state != NodeState::kDone && state != NodeState::kCached) continue;
     const graph::TaskInstance& instance = graph_.instances[id];
+    if (!instance.cache) continue;
     const state::TaskRecord* record = log_.find(instance.label);
     if (!record || !record->materialized) continue;  // it came from the remote
     std::string error;
     if (auto result = make_result_record(instance, *record, plan_.workspace.directory, stats_, &error))
       results.push_back(std::move(*result));
-    else
+    else if (!instance.frozen)  // a frozen output edited by hand belongs to no key
       problems.push_back(fmt::format("{}: {}", instance.label, error));
   }
   cache::CacheStats before = options_.cache->stats();
@@ -446,6 +475,62 @@ int Builder::upload_results() {
   return kExitUploadFailed;
 }
 
+// Records the outputs on disk as the result of the current key, without running. An
+// instance with a missing output is refused and its dependents are skipped.
+void Builder::accept(graph::InstanceId id) {
+  const graph::TaskInstance& instance = graph_.instances[id];
+  Node& node = nodes_[id];
+  std::vector<std::optional<util::Digest>> digests;
+  std::string missing;
+  try {
+    digests = evaluator_.digest_outputs(id);
+  } catch (const Error& e) {
+    missing = e.what();
+  }
+  for (size_t i = 0; i < digests.size(); ++i)
+    if (!digests[i]) missing += (missing.empty() ? "" : ", ") + instance.outputs[i];
+  if (!missing.empty()) {
+    refused_.push_back(fmt::format("{}: {}", instance.label, missing));
+    node.state = NodeState::kFailed;
+    skip_dependents(id);
+    update_total();
+    return;
+  }
+  state::TaskRecord record;
+  record.label = instance.label;
+  record.key = node.evaluation.key;
+  for (size_t i = 0; i < digests.size(); ++i) {
+    state::OutputRecord out{instance.outputs[i], *digests[i], 0, 0};
+    if (auto st = util::stat_path(path_of(instance.outputs[i]))) {
+      out.size = st->is_directory ? 0 : st->size;
+      out.mode = st->mode & 07777;
+    }
+    record.outputs.push_back(std::move(out));
+  }
+  record.preimage = hash::serialize_preimage(node.evaluation.preimage);
+  // The time of the run that made these outputs still says what rebuilding them costs.
+  if (const auto* before = log_.find(instance.label)) record.seconds = before->seconds;
+  record.finished_at = static_cast<int64_t>(std::time(nullptr));
+  log_.record(std::move(record));
+  node.state = NodeState::kDone;
+  ++summary_.up_to_date;
+  evaluator_.set_outputs(id, std::move(digests));
+  status_.info(fmt::format("accepted {} ({})", instance.label, node.evaluation.reason));
+  store_result(id);
+  update_total();
+  release_dependents(id);
+}
+
+// A frozen task never runs: outputs that are missing and in no cache are an error.
+void Builder::refuse_frozen(graph::InstanceId id) {
+  const graph::TaskInstance& instance = graph_.instances[id];
+  fail(id,
+       fmt::format("luisy: {} is {}; frozen tasks never run (restore the file, or remove "
+                   "'frozen: true' to rebuild it)\n",
+               instance.label, nodes_[id].evaluation.reason),
+       1, 0);
+}
+
 void Builder::warn_once(const std::string& message) {
   if (warned_store_) return;
   warned_store_ = true;
@@ -456,13 +541,7 @@ void Builder::warn_once(const std::string& message) {
 
 int run_build(Plan& plan, const BuildOptions& options, status::Status& status) {
   plan.graph.compute_dependents();
-  if (options.dry_run) {
-    for (const auto& report : inspect(plan)) {
-      if (report.up_to_date) continue;
-      status.info(fmt::format("would run {}: {}", plan.graph.instances[report.id].label, report.reason));
-    }
-    return kExitOk;
-  }
+  if (options.dry_run) return print_dry_run(plan, options, status);
   const Workspace& workspace = plan.workspace;
   auto lock = lock_workspace(workspace);
   state::BuildLog log = state::BuildLog::open(workspace.state_dir);
@@ -485,7 +564,7 @@ std::vector<InstanceReport> inspect(Plan& plan) {
   hash::StatCache stats;
   state::load_stat_cache(workspace.state_dir, stats);
   const graph::Graph& graph = plan.graph;
-  Evaluator evaluator(graph, workspace.directory, stats, log);
+  Evaluator evaluator(plan, stats, log);
 
   std::vector<InstanceReport> reports(graph.instances.size());
   std::vector<bool> would_run(graph.instances.size(), false);
@@ -503,7 +582,7 @@ std::vector<InstanceReport> inspect(Plan& plan) {
     if (evaluation) report.key = evaluation->key;
     if (evaluation && evaluation->up_to_date) {
       report.up_to_date = true;
-      evaluator.set_outputs_from_record(id, *log.find(instance.label));
+      if (!evaluation->frozen) evaluator.set_outputs_from_record(id, *log.find(instance.label));
       continue;
     }
     if (evaluation) report.reason = evaluation->reason;

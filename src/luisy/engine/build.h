@@ -30,6 +30,9 @@ struct BuildOptions {
   // push and pull: transfer only; an instance that would have to run is left alone (and
   // nothing that depends on it is considered).
   bool no_run = false;
+  // --accept: instances that would run are recorded as up to date with their current outputs
+  // instead (refused, exit status 2, for those whose outputs are missing).
+  bool accept = false;
 };
 
 // One line per instance a dry run or `luisy status` reports.

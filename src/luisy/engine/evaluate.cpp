@@ -17,9 +17,15 @@ std::string without_slash(const std::string& path) {
 }
 }  // namespace
 
-Evaluator::Evaluator(const graph::Graph& graph, const std::string& workspace_dir,
-                     hash::StatCache& stats, const state::BuildLog& log)
-    : graph_(graph), workspace_dir_(workspace_dir), stats_(stats), log_(log) {
+Evaluator::Evaluator(const Plan& plan, hash::StatCache& stats, const state::BuildLog& log)
+    : plan_(plan), graph_(plan.graph), workspace_dir_(plan.workspace.directory), stats_(stats), log_(log) {
+  const graph::Graph& graph = plan.graph;
+  for (const auto& instance : graph.instances)
+    for (const auto& name : instance.tools)
+      if (const ResolvedTool* tool = find_tool(plan, name); !tool || tool->path.empty())
+        throw Error(fmt::format("{}: task {} needs the tool '{}', which is not {}", to_string(instance.where),
+                                instance.label, name,
+                                name.find('/') == std::string::npos ? "on PATH" : "an executable file"));
   outputs_.resize(graph.instances.size());
   producers_.reserve(graph.instances.size() * 2);
   for (graph::InstanceId id = 0; id < graph.instances.size(); ++id) {
@@ -37,6 +43,33 @@ std::optional<util::Digest> Evaluator::upstream_digest(const std::string& path, 
   }
   *known_upstream = true;
   return outputs_[it->second.first].digests[it->second.second];
+}
+
+util::Digest Evaluator::tool_digest(const std::string& name) {
+  auto it = tool_digests_.find(name);
+  if (it != tool_digests_.end()) return it->second;
+  const ResolvedTool* tool = find_tool(plan_, name);
+  std::optional<util::Digest> digest = tool ? stats_.digest("", tool->path) : std::nullopt;
+  if (!digest) throw Error(fmt::format("cannot read the tool '{}' ({})", name, tool ? tool->path : "not found"));
+  tool_digests_.emplace(name, *digest);
+  return *digest;
+}
+
+// Frozen: never rerun, so the key only informs `explain`. Outputs that exist are the result;
+// their digests (from disk, they may have been edited by hand) feed the dependents' keys.
+void Evaluator::settle_frozen(graph::InstanceId id, Evaluation& evaluation) {
+  std::vector<std::optional<util::Digest>> on_disk = digest_outputs(id);
+  for (size_t i = 0; i < on_disk.size(); ++i) {
+    if (!on_disk[i]) {
+      evaluation.up_to_date = false;
+      evaluation.reason = fmt::format("frozen, but its output {} is missing", graph_.instances[id].outputs[i]);
+      return;
+    }
+  }
+  evaluation.up_to_date = true;
+  evaluation.frozen = true;
+  evaluation.reason.clear();
+  set_outputs(id, std::move(on_disk));
 }
 
 std::optional<Evaluation> Evaluator::evaluate(graph::InstanceId id) {
@@ -64,7 +97,12 @@ std::optional<Evaluation> Evaluator::evaluate(graph::InstanceId id) {
     }
     preimage.inputs.push_back({path, *digest});
   }
+  for (const auto& name : instance.tools) preimage.tools.emplace_back(name, tool_digest(name));
   evaluation.key = hash::compute_key(preimage);
+  if (instance.frozen) {
+    settle_frozen(id, evaluation);
+    return evaluation;
+  }
 
   const state::TaskRecord* record = log_.find(instance.label);
   std::vector<std::optional<util::Digest>> on_disk;
@@ -76,6 +114,8 @@ std::optional<Evaluation> Evaluator::evaluate(graph::InstanceId id) {
   }
   if (record && record->key == evaluation.key) on_disk = digest_outputs(id);
   evaluation.reason = stale_reason(evaluation, record, on_disk);
+  // `always`: something luisy cannot see (a database, the network) feeds it.
+  if (instance.always && evaluation.reason.empty()) evaluation.reason = "always: true";
   evaluation.up_to_date = evaluation.reason.empty();
   return evaluation;
 }
@@ -107,7 +147,9 @@ std::string stale_reason(const Evaluation& evaluation, const state::TaskRecord* 
     if (!before) return "its key changed";
     auto changes = hash::describe_changes(*before, evaluation.preimage);
     if (changes.empty()) return "its key changed";
-    return changes.front().substr(0, changes.front().find('\n'));
+    std::string first = changes.front().substr(0, changes.front().find('\n'));
+    if (first.ends_with(':')) first.pop_back();  // "command changed:" introduces the diff
+    return first;
   }
   const auto& outputs = evaluation.preimage.outputs;
   for (size_t i = 0; i < outputs.size(); ++i) {

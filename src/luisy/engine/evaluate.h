@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "luisy/engine/plan.h"
 #include "luisy/graph/graph.h"
 #include "luisy/hash/task_key.h"
 #include "luisy/util/digest.h"
@@ -25,6 +26,9 @@ struct Evaluation {
   hash::KeyPreimage preimage;
   util::Digest key;
   std::string reason;  // why it must run, e.g. "input data/a.csv changed"; empty when up to date
+  // A frozen instance counts as up to date while its outputs exist, whatever its key: its
+  // outputs' digests were then taken from disk (set_outputs), not from its record.
+  bool frozen = false;
 };
 
 // What is known about each instance's outputs during a build: their digests, by output index.
@@ -34,8 +38,9 @@ struct OutputDigests {
 
 class Evaluator {
  public:
-  Evaluator(const graph::Graph& graph, const std::string& workspace_dir, hash::StatCache& stats,
-            const state::BuildLog& log);
+  // Throws Error (exit status 2) naming the task and the tool when a tool of an instance of
+  // the plan is not on PATH.
+  Evaluator(const Plan& plan, hash::StatCache& stats, const state::BuildLog& log);
 
   // The key of `id` from its sources (through the stat cache) and its deps' known output
   // digests. nullopt when an upstream output digest is unknown (the upstream must run first).
@@ -52,6 +57,10 @@ class Evaluator {
 
  private:
   std::optional<util::Digest> upstream_digest(const std::string& path, bool* known_upstream);
+  util::Digest tool_digest(const std::string& name);
+  void settle_frozen(graph::InstanceId id, Evaluation& evaluation);
+
+  const Plan& plan_;
 
   const graph::Graph& graph_;
   std::string workspace_dir_;
@@ -60,6 +69,7 @@ class Evaluator {
   std::vector<OutputDigests> outputs_;
   // output path (without a trailing '/') -> (instance, output index)
   std::unordered_map<std::string, std::pair<graph::InstanceId, size_t>> producers_;
+  std::unordered_map<std::string, util::Digest> tool_digests_;  // digested once per evaluator
 };
 
 // The reason a record does not match an evaluation ("no previous run", "command changed",

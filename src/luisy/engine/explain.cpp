@@ -18,7 +18,7 @@ std::vector<Explanation> explain(Plan& plan, const std::string& selector) {
   hash::StatCache stats;
   state::load_stat_cache(plan.workspace.state_dir, stats);
   const graph::Graph& graph = plan.graph;
-  Evaluator evaluator(graph, plan.workspace.directory, stats, log);
+  Evaluator evaluator(plan, stats, log);
   // Upstream outputs count with their recorded digests: the key "as of the last runs".
   for (graph::InstanceId id = 0; id < graph.instances.size(); ++id)
     if (const auto* record = log.find(graph.instances[id].label)) evaluator.set_outputs_from_record(id, *record);

@@ -2,11 +2,18 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 
 #include "luisy/graph/serialize.h"
 #include "luisy/manifest/loader.h"
 #include "luisy/manifest/pipeline.h"
+#include "luisy/manifest/validate.h"
 #include "luisy/state/plan_store.h"
 #include "luisy/state/workspace_lock.h"
 #include "luisy/util/error.h"
@@ -60,11 +67,13 @@ int64_t dir_mtime(const std::string& directory, const std::string& dir) {
   return st ? st->mtime_ns : -1;
 }
 
-// Plan bytes: project, remote, the globbed directories with their mtimes, then the graph.
+// Plan bytes: project, remote, confirm_after, the globbed directories with their mtimes,
+// then the graph.
 std::string encode(const Plan& plan) {
   std::string out;
   put_string(out, plan.project);
   put_string(out, plan.remote);
+  put_string(out, plan.confirm_after ? std::to_string(*plan.confirm_after) : std::string());
   std::string dirs;
   for (const auto& dir : plan.graph.globbed_dirs)
     dirs += fmt::format("{}\n{}\n", dir, dir_mtime(plan.workspace.directory, dir));
@@ -74,9 +83,15 @@ std::string encode(const Plan& plan) {
 }
 
 bool decode(std::string_view bytes, Plan& plan) {
-  std::string dirs;
-  if (!get_string(bytes, plan.project) || !get_string(bytes, plan.remote) || !get_string(bytes, dirs))
+  std::string dirs, confirm_after;
+  if (!get_string(bytes, plan.project) || !get_string(bytes, plan.remote) ||
+      !get_string(bytes, confirm_after) || !get_string(bytes, dirs))
     return false;
+  if (!confirm_after.empty()) {
+    auto seconds = manifest::parse_duration(confirm_after);
+    if (!seconds) return false;
+    plan.confirm_after = *seconds;
+  }
   // A glob's directory that changed since the plan was made may match other files now.
   std::string_view rest = dirs;
   while (!rest.empty()) {
@@ -100,7 +115,70 @@ bool decode(std::string_view bytes, Plan& plan) {
   return true;
 }
 
+bool is_executable_file(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// The file `name` runs, as the shell would find it; empty when there is none.
+std::string resolve_tool(const std::string& name, const std::string& workspace_dir) {
+  std::string found;
+  if (name.find('/') != std::string::npos) {
+    std::string path = util::join_path(workspace_dir, name);
+    if (is_executable_file(path)) found = path;
+  } else {
+    const char* env = std::getenv("PATH");
+    std::string_view rest = env ? env : "/usr/local/bin:/usr/bin:/bin";
+    while (found.empty()) {
+      size_t colon = rest.find(':');
+      std::string_view dir = rest.substr(0, colon);
+      // An empty PATH entry means the current directory: commands run in the workspace.
+      std::string candidate = util::join_path(dir.empty() ? workspace_dir : std::string(dir), name);
+      if (is_executable_file(candidate)) found = candidate;
+      if (colon == std::string_view::npos) break;
+      rest.remove_prefix(colon + 1);
+    }
+  }
+  if (found.empty()) return found;
+  // Upgrading an interpreter usually swaps what a symlink points to: digest the real file.
+  char real[PATH_MAX];
+  if (::realpath(found.c_str(), real)) return real;
+  return util::absolute_path(found);
+}
+
+void resolve_tools(Plan& plan) {
+  std::vector<std::string> names;
+  for (const auto& instance : plan.graph.instances)
+    names.insert(names.end(), instance.tools.begin(), instance.tools.end());
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  plan.tools.clear();
+  for (auto& name : names) {
+    std::string path = resolve_tool(name, plan.workspace.directory);
+    plan.tools.push_back({std::move(name), std::move(path)});
+  }
+}
+
 }  // namespace
+
+const ResolvedTool* find_tool(const Plan& plan, const std::string& name) {
+  auto it = std::lower_bound(plan.tools.begin(), plan.tools.end(), name,
+                             [](const ResolvedTool& tool, const std::string& n) { return tool.name < n; });
+  return it != plan.tools.end() && it->name == name ? &*it : nullptr;
+}
+
+int64_t confirm_threshold(const Plan& plan) {
+  constexpr int64_t kDefaultSeconds = 10 * 60;
+  if (const char* env = std::getenv("LUISY_CONFIRM_AFTER"); env && *env) {
+    auto seconds = manifest::parse_duration(env);
+    if (!seconds)
+      throw UsageError(fmt::format("LUISY_CONFIRM_AFTER must be a duration such as 90s, 10m or 2h, "
+                                   "or 'never', not '{}'",
+                                   env));
+    return *seconds;
+  }
+  return plan.confirm_after.value_or(kDefaultSeconds);
+}
 
 std::unique_ptr<state::WorkspaceLock> lock_workspace(const Workspace& workspace) {
   util::make_dirs(workspace.state_dir);
@@ -123,6 +201,7 @@ Plan load_plan(const PlanRequest& request) {
   if (auto bytes = state::load_plan(plan.workspace.state_dir, key)) {
     if (decode(*bytes, plan)) {
       plan.from_cache = true;
+      resolve_tools(plan);
       return plan;
     }
   }
@@ -134,7 +213,9 @@ Plan load_plan(const PlanRequest& request) {
     for (const auto& task : pipeline.tasks) options.targets.push_back(task.name);
   plan.project = pipeline.project;
   plan.remote = pipeline.remote;
+  plan.confirm_after = pipeline.confirm_after;
   plan.graph = graph::build_graph(pipeline, options);
+  resolve_tools(plan);
 
   // The plan is an optimisation: failing to save it must not fail the command.
   try {

@@ -188,6 +188,10 @@ InstanceId make_instance(const TaskTable& table, size_t t, const Combo& combo,
   instance.params = std::move(params);
   instance.label = std::move(label);
   instance.env = info.env;
+  instance.tools = info.tools;
+  instance.always = info.spec->always;
+  instance.frozen = info.spec->frozen;
+  instance.cache = info.spec->cache;
   instance.where = info.spec->where;
   instance.description = info.spec->description;
   InstanceInfo extra;

@@ -35,8 +35,12 @@ struct TaskInstance {
   std::vector<std::string> inputs;   // sources, then the outputs of deps in order ({in})
   std::vector<std::string> outputs;  // a path ending in '/' is a directory
   std::vector<std::string> env;      // variable names that join the key, sorted
+  std::vector<std::string> tools;    // the task's and the pipeline's `tools`, sorted, unique
   Location where;                    // the task's definition
   std::string description;
+  bool always = false;  // reruns on every build
+  bool frozen = false;  // never reruns; its outputs must exist
+  bool cache = true;    // false: never stored in, restored from or uploaded to a cache
 };
 
 struct Graph {

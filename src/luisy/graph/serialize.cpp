@@ -14,7 +14,7 @@ namespace {
 // The body starts with a table of distinct strings; most strings after it are indices,
 // since task names, parameter values and paths repeat across thousands of instances.
 constexpr char kMagic[8] = {'L', 'U', 'I', 'S', 'Y', 'G', 'R', 'F'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: tools and the always/frozen/cache flags
 
 class Writer {
  public:
@@ -175,6 +175,8 @@ std::string serialize_graph(const Graph& graph) {
     w.varint(static_cast<uint64_t>(std::max(instance.where.line, 0)));
     w.varint(static_cast<uint64_t>(std::max(instance.where.column, 0)));
     w.varint(table.add(instance.description));
+    write_strings(w, table, instance.tools);
+    w.varint((instance.always ? 1u : 0u) | (instance.frozen ? 2u : 0u) | (instance.cache ? 4u : 0u));
   }
   write_ids(w, graph.targets);
   write_strings(w, table, graph.globbed_dirs);
@@ -228,6 +230,12 @@ std::optional<Graph> deserialize_graph(std::string_view bytes) {
     instance.where.line = in.small_int();
     instance.where.column = in.small_int();
     instance.description = in.str();
+    instance.tools = in.str_list();
+    uint64_t flags = r.varint();
+    if (flags > 7) r.fail();
+    instance.always = flags & 1;
+    instance.frozen = flags & 2;
+    instance.cache = flags & 4;
   }
   graph.targets = in.ids(count);
   graph.globbed_dirs = in.str_list();

@@ -137,6 +137,9 @@ void analyze_own(TaskInfo& info, const manifest::Pipeline& pipeline) {
 
   for (const auto& value : spec.env) info.env.push_back(value.text);
   sort_unique(info.env);
+  for (const auto& value : spec.tools) info.tools.push_back(value.text);
+  for (const auto& value : pipeline.tools) info.tools.push_back(value.text);
+  sort_unique(info.tools);
 }
 
 // Depth-first over `requires`, without recursion (pipelines can be long chains).

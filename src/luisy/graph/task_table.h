@@ -46,6 +46,7 @@ struct TaskInfo {
   std::vector<bool> own_forwarded;                   // a task param or a matrix key
   std::vector<RequirementInfo> requirements;
   std::vector<std::string> env;  // sorted, unique
+  std::vector<std::string> tools;  // the task's and the pipeline's, sorted, unique
   bool required = false;         // some task requires this one
 };
 

@@ -17,9 +17,11 @@ namespace luisy::manifest {
 
 namespace {
 
-constexpr std::string_view kTopKeys[] = {"luisy", "project", "remote", "params", "tasks"};
-constexpr std::string_view kTaskKeys[] = {"cmd",    "inputs", "outputs", "requires",
-                                          "params", "matrix", "env",     "description"};
+constexpr std::string_view kTopKeys[] = {"luisy", "project", "remote",       "params",
+                                         "tools", "tasks",   "confirm_after"};
+constexpr std::string_view kTaskKeys[] = {"cmd",    "inputs", "outputs",     "requires", "params",
+                                          "matrix", "env",    "description", "tools",    "always",
+                                          "frozen", "cache"};
 constexpr std::string_view kRequirementKeys[] = {"task", "params"};
 
 std::string_view describe(const YAML::Node& node) {
@@ -174,6 +176,9 @@ class Reader {
   std::vector<MatrixAxis> read_matrix(const YAML::Node& key, const YAML::Node& value,
                                       const std::string& context) const;
   TaskSpec read_task(const YAML::Node& key, const YAML::Node& body) const;
+  std::vector<Value> read_tools(const YAML::Node& key, const YAML::Node& value,
+                                const std::string& context) const;
+  bool read_bool(const YAML::Node& key, const YAML::Node& value, const std::string& what) const;
   void check_version(const YAML::Node& root) const;
 
   std::string_view source_;
@@ -307,6 +312,29 @@ std::vector<MatrixAxis> Reader::read_matrix(const YAML::Node& key, const YAML::N
   return axes;
 }
 
+std::vector<Value> Reader::read_tools(const YAML::Node& key, const YAML::Node& value,
+                                      const std::string& context) const {
+  std::string list = fmt::format("'tools' {}", context);
+  std::vector<Value> tools;
+  for_each_item(key, value, list, [&](const YAML::Node& item) {
+    if (!item.IsScalar()) {
+      fail(at(item), fmt::format("entries of {} must be executable names, not {}", list,
+                                 describe(item)));
+    }
+    if (auto problem = check_tool_name(item.Scalar())) fail(at(item), fmt::format("in {}: {}", list, *problem));
+    tools.push_back(value_of(item));
+  });
+  return tools;
+}
+
+// YAML 1.2 core booleans only: `yes`/`no` are strings there, and guessing would surprise.
+bool Reader::read_bool(const YAML::Node& key, const YAML::Node& value, const std::string& what) const {
+  const std::string& text = scalar(key, value, what, "true or false");
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  fail(at(value), fmt::format("{} must be true or false, not '{}'", what, text));
+}
+
 TaskSpec Reader::read_task(const YAML::Node& key, const YAML::Node& body) const {
   check_identifier(key, "task name");
   TaskSpec task;
@@ -320,6 +348,7 @@ TaskSpec Reader::read_task(const YAML::Node& key, const YAML::Node& body) const 
   }
   std::string of_task = fmt::format("of task '{}'", task.name);
   bool has_cmd = false;
+  Location always_where;
   for_each_entry(
       body, "key", context, [&](const YAML::Node& k, const std::string& name, const YAML::Node& v) {
         if (name == "cmd") {
@@ -352,11 +381,25 @@ TaskSpec Reader::read_task(const YAML::Node& key, const YAML::Node& body) const 
           });
         } else if (name == "description") {
           task.description = scalar(k, v, fmt::format("'description' {}", of_task), "a string");
+        } else if (name == "tools") {
+          task.tools = read_tools(k, v, of_task);
+        } else if (name == "always") {
+          task.always = read_bool(k, v, fmt::format("'always' {}", of_task));
+          always_where = at(k);
+        } else if (name == "frozen") {
+          task.frozen = read_bool(k, v, fmt::format("'frozen' {}", of_task));
+        } else if (name == "cache") {
+          task.cache = read_bool(k, v, fmt::format("'cache' {}", of_task));
         } else {
           unknown_key(k, context, kTaskKeys);
         }
       });
   if (!has_cmd) fail(at(key), fmt::format("task '{}' has no 'cmd'", task.name));
+  if (task.always && task.frozen) {
+    fail(always_where, fmt::format("task '{}' is both 'always: true' and 'frozen: true'; "
+                                   "a task either reruns on every build or never",
+                                   task.name));
+  }
   return task;
 }
 
@@ -413,6 +456,16 @@ Pipeline Reader::read(const YAML::Node& root) {
           pipeline.remote_where = at(v);
         } else if (name == "params") {
           pipeline.params = read_params(k, v, top);
+        } else if (name == "tools") {
+          pipeline.tools = read_tools(k, v, top);
+        } else if (name == "confirm_after") {
+          const std::string& text = scalar(k, v, "'confirm_after'", "a duration such as 10m");
+          pipeline.confirm_after = parse_duration(text);
+          if (!pipeline.confirm_after) {
+            fail(at(v), fmt::format("'confirm_after' must be a duration such as 90s, 10m or 2h, "
+                                    "or 'never', not '{}'",
+                                    text));
+          }
         } else if (name == "tasks") {
           if (v.IsNull()) fail(at(k), "'tasks' needs at least one task");
           if (!v.IsMap()) {

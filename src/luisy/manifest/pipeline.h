@@ -1,6 +1,8 @@
 #pragma once
 // The pipeline file as written: plain structs, every value with the place it came from.
 // Knows nothing of instances, graphs or hashing.
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +45,10 @@ struct TaskSpec {
   std::vector<MatrixAxis> matrix;      // in file order; instances vary the last axis fastest
   std::vector<Value> env;              // environment variable names that join the key
   std::string description;             // optional `description:`, shown by status and graph
+  std::vector<Value> tools;            // executables resolved on PATH whose digests join the key
+  bool always = false;                 // `always: true`: reruns on every build
+  bool frozen = false;                 // `frozen: true`: never reruns, its outputs must exist
+  bool cache = true;                   // `cache: false`: never stored in or taken from a cache
 };
 
 struct Pipeline {
@@ -54,6 +60,10 @@ struct Pipeline {
   std::string remote;  // optional `remote:` URL (never credentials)
   Location remote_where;
   std::vector<NamedValue> params;  // pipeline-wide defaults
+  std::vector<Value> tools;        // pipeline-wide `tools:`, added to every task's
+  // `confirm_after:` seconds a deleted output's last run must have taken before a build on a
+  // terminal asks first; -1: never ask; nullopt: not given (the default applies).
+  std::optional<int64_t> confirm_after;
   std::vector<TaskSpec> tasks;     // in file order
   std::string source;              // the file's text, for error excerpts
 

@@ -121,6 +121,43 @@ std::optional<TextProblem> check_workspace_path(std::string_view path, std::stri
   return std::nullopt;
 }
 
+std::optional<int64_t> parse_duration(std::string_view text) {
+  if (text == "never" || text == "off") return -1;
+  if (text.empty()) return std::nullopt;
+  int64_t unit = 1;
+  switch (text.back()) {
+    case 's':
+      text.remove_suffix(1);
+      break;
+    case 'm':
+      unit = 60;
+      text.remove_suffix(1);
+      break;
+    case 'h':
+      unit = 3600;
+      text.remove_suffix(1);
+      break;
+    default:
+      break;
+  }
+  // Nine digits are 30 years of seconds: plenty, and no overflow.
+  if (text.empty() || text.size() > 9 || !std::all_of(text.begin(), text.end(), is_digit))
+    return std::nullopt;
+  int64_t value = 0;
+  for (char c : text) value = value * 10 + (c - '0');
+  return value * unit;
+}
+
+std::optional<std::string> check_tool_name(std::string_view name) {
+  if (name.empty()) return std::string("empty tool name");
+  if (name.find_first_of(" \t\n") != std::string_view::npos)
+    return fmt::format("invalid tool name '{}': a tool is one executable's name, as in python3, "
+                       "without arguments",
+                       name);
+  if (name.back() == '/') return fmt::format("invalid tool '{}': a tool is a file, not a directory", name);
+  return std::nullopt;
+}
+
 std::string_view closest_key(std::string_view key, std::span<const std::string_view> known) {
   // Optimal string alignment distance; keys are short, so three rows are plenty.
   auto distance = [](std::string_view a, std::string_view b) {

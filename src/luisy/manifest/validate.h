@@ -1,6 +1,7 @@
 #pragma once
 // Checks on the text of single values (names, placeholders, paths), free of YAML so they
 // can be tested alone. Private to the manifest module.
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,6 +30,15 @@ std::optional<TextProblem> check_template(std::string_view text, TemplateUse use
 // An input or output path must be non-empty and stay inside the workspace: not absolute,
 // no `..` component. `what` is "input" or "output", for the message.
 std::optional<TextProblem> check_workspace_path(std::string_view path, std::string_view what);
+
+// A duration as written for `confirm_after` or LUISY_CONFIRM_AFTER: seconds as a plain number,
+// or a number with s, m or h ("90s", "10m", "2h"); "never" or "off" give -1. nullopt when
+// the text is none of these.
+std::optional<int64_t> parse_duration(std::string_view text);
+
+// A tool name: a plain file name looked up on PATH (no '/', not empty, no whitespace), or a
+// path containing '/'. nullopt when acceptable.
+std::optional<std::string> check_tool_name(std::string_view name);
 
 // The closest of `known` within an edit distance of 2 (transpositions count 1), or empty:
 // for "did you mean 'cmd'?".
