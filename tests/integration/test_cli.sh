@@ -53,7 +53,7 @@ assert_status 2
 write_cli_pipeline
 run_luisy build --param no_equals_sign
 assert_status 2
-run_luisy graph --format png
+run_luisy graph --format gif
 assert_status 2
 assert_file_absent runs.log
 

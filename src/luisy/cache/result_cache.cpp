@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -72,6 +73,40 @@ void ResultCache::warn(const std::string& message) {
   }
   if (callback) callback(message);
 }
+
+void ResultCache::set_transfer_callback(std::function<void(const TransferReport&)> callback) {
+  std::lock_guard lock(mutex_);
+  transfer_ = std::move(callback);
+}
+
+void ResultCache::report(const TransferReport& transfer) {
+  std::function<void(const TransferReport&)> callback;
+  {
+    std::lock_guard lock(mutex_);
+    callback = transfer_;
+  }
+  if (callback) callback(transfer);
+}
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The report of one blob of a finished batch.
+TransferReport blob_report(bool upload, const remote::BlobTransfer& t, double seconds) {
+  TransferReport r;
+  r.upload = upload;
+  r.digest = t.digest;
+  r.bytes = t.bytes;
+  r.seconds = seconds;
+  r.ok = t.outcome.ok;
+  r.error = t.outcome.error;
+  return r;
+}
+
+}  // namespace
 
 void ResultCache::remote_failed(const std::string& message) {
   bool first = false;
@@ -146,7 +181,10 @@ bool ResultCache::fetch_blobs(const std::vector<util::Digest>& digests, std::str
     if (error) *error = e.what();
     return false;
   }
+  auto batch_started = std::chrono::steady_clock::now();
   remote_->download_blobs(transfers, options_);
+  double batch_seconds = seconds_since(batch_started);
+  for (const auto& t : transfers) report(blob_report(false, t, batch_seconds));
 
   bool ok = true;
   std::string transfer_error;
@@ -314,7 +352,12 @@ std::vector<ResultCache::UploadFailure> ResultCache::upload(
     if (auto st = util::stat_path(t.local_path)) t.size = st->size;
     transfers.push_back(std::move(t));
   }
-  if (!transfers.empty()) remote_->upload_blobs(transfers, options_);
+  if (!transfers.empty()) {
+    auto batch_started = std::chrono::steady_clock::now();
+    remote_->upload_blobs(transfers, options_);
+    double batch_seconds = seconds_since(batch_started);
+    for (const auto& t : transfers) report(blob_report(true, t, batch_seconds));
+  }
   for (const auto& t : transfers) {
     if (!t.outcome.ok) {
       blob_errors[util::to_hex(t.digest)] = t.outcome.error;
@@ -336,7 +379,17 @@ std::vector<ResultCache::UploadFailure> ResultCache::upload(
       }
     }
     if (reason.empty()) {
-      remote::Outcome outcome = remote_->put_record(record->key, serialize_record(*record));
+      TransferReport sent;
+      sent.upload = sent.record = true;
+      sent.digest = record->key;
+      std::string bytes = serialize_record(*record);
+      sent.bytes = bytes.size();
+      auto started = std::chrono::steady_clock::now();
+      remote::Outcome outcome = remote_->put_record(record->key, bytes);
+      sent.seconds = seconds_since(started);
+      sent.ok = outcome.ok;
+      sent.error = outcome.error;
+      report(sent);
       if (outcome.ok) {
         std::lock_guard lock(mutex_);
         ++stats_.uploaded_records;

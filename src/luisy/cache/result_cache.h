@@ -22,6 +22,18 @@ struct CacheStats {
   uint64_t bytes_down = 0, bytes_up = 0;
 };
 
+// One blob or record that crossed the wire, for --trace and --log-format json. Blobs move in
+// parallel batches; each reports the duration of its batch.
+struct TransferReport {
+  bool upload = false;
+  bool record = false;  // a result record (digest is its key), else a blob
+  util::Digest digest;
+  uint64_t bytes = 0;
+  double seconds = 0;
+  bool ok = true;
+  std::string error;  // when !ok
+};
+
 class ResultCache {
  public:
   ResultCache(LocalStore local, std::unique_ptr<remote::RemoteStore> remote,
@@ -69,21 +81,25 @@ class ResultCache {
   // Called (once per run) with a user-facing message when the remote fails, and for each
   // malformed remote record.
   void set_warning_callback(std::function<void(const std::string&)> callback);
+  // Called after every blob download and every blob and record upload; empty: none.
+  void set_transfer_callback(std::function<void(const TransferReport&)> callback);
 
  private:
   void remote_failed(const std::string& message);
   void warn(const std::string& message);
+  void report(const TransferReport& transfer);
   // Downloads blobs into the local store; false and *error unless every one arrived intact.
   bool fetch_blobs(const std::vector<util::Digest>& digests, std::string* error);
 
   LocalStore local_;
   std::unique_ptr<remote::RemoteStore> remote_;
   remote::TransferOptions options_;
-  mutable std::mutex mutex_;  // guards stats_, failed_, warned_, warning_
+  mutable std::mutex mutex_;  // guards stats_, failed_, warned_, warning_, transfer_
   CacheStats stats_;
   bool failed_ = false;
   bool warned_ = false;
   std::function<void(const std::string&)> warning_;
+  std::function<void(const TransferReport&)> transfer_;
 };
 
 }  // namespace luisy::cache

@@ -91,6 +91,15 @@ CommandLine parse_command_line(int argc, char** argv) {
       line.transfers = static_cast<int>(parse_count("--transfers", value("--transfers")));
     } else if (arg.rfind("--max-size", 0) == 0) {
       line.max_size = value("--max-size");
+    } else if (arg.rfind("--trace", 0) == 0) {
+      line.trace_path = value("--trace");
+    } else if (arg.rfind("--log-format", 0) == 0) {
+      line.log_format = value("--log-format");
+      if (line.log_format != "text" && line.log_format != "json")
+        throw UsageError(
+            fmt::format("unknown log format '{}' (use text or json)", line.log_format));
+    } else if (arg.rfind("-o", 0) == 0 || arg.rfind("--output", 0) == 0) {
+      line.output_path = value(arg.rfind("--", 0) == 0 ? "--output" : "-o");
     } else if (arg.rfind("--format", 0) == 0) {
       line.format = value("--format");
     } else if (arg.size() > 1 && arg[0] == '-') {
@@ -120,6 +129,9 @@ CommandLine parse_command_line(int argc, char** argv) {
   for (size_t i = first_target; i < positional.size(); ++i) line.targets.push_back(positional[i]);
   if (line.pipeline_path.empty()) line.pipeline_path = "pipeline.yaml";
   if (!line.directory.empty()) line.pipeline_path = util::join_path(line.directory, line.pipeline_path);
+  // Like the pipeline file, files named on the command line are relative to -C DIR.
+  for (std::string* path : {&line.trace_path, &line.output_path})
+    if (!path->empty() && !line.directory.empty()) *path = util::join_path(line.directory, *path);
   if (line.jobs == 0) line.jobs = std::max(1u, std::thread::hardware_concurrency());
   return line;
 }

@@ -26,6 +26,9 @@ struct CommandLine {
   std::string remote_url;       // --remote URL
   int transfers = 16;           // --transfers N
   std::string max_size;         // cache trim --max-size SIZE
+  std::string trace_path;       // build --trace FILE
+  std::string log_format;       // --log-format text|json (build, push, pull)
+  std::string output_path;      // graph -o FILE
   std::vector<std::string> words;  // positional words of commands that take free arguments (help)
 };
 

@@ -9,6 +9,7 @@
 #include "luisy/engine/build.h"
 #include "luisy/engine/preview.h"
 #include "luisy/engine/remote_setup.h"
+#include "luisy/status/json_log_status.h"
 #include "luisy/status/status.h"
 #include "luisy/util/error.h"
 #include "luisy/util/strings.h"
@@ -55,10 +56,13 @@ int build_like(const CommandLine& line, engine::BuildOptions options) {
       !confirm_costly_deletions(plan, options))
     return kExitTaskFailed;
 
+  options.trace_path = line.trace_path;
+
   status::ConsoleOptions console;
   console.verbose = line.verbose;
   console.smart_terminal = status::stdout_is_smart_terminal();
-  auto status = status::make_console_status(console);
+  auto status = line.log_format == "json" ? status::make_json_log_status(stdout, stderr)
+                                          : status::make_console_status(console);
   if (cache) cache->set_warning_callback([&](const std::string& message) { status->warning(message); });
   return engine::run_build(plan, options, *status);
 }

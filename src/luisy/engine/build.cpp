@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "luisy/cache/result_cache.h"
+#include "luisy/engine/build_record.h"
 #include "luisy/engine/evaluate.h"
 #include "luisy/engine/preview.h"
 #include "luisy/engine/results.h"
@@ -20,6 +21,8 @@
 #include "luisy/state/build_log.h"
 #include "luisy/state/stat_store.h"
 #include "luisy/state/workspace_lock.h"
+#include "luisy/status/build_recorder.h"
+#include "luisy/status/fanout_status.h"
 #include "luisy/status/status.h"
 #include "luisy/util/error.h"
 #include "luisy/util/fs.h"
@@ -44,6 +47,9 @@ class Builder {
         evaluator_(plan, stats, log),
         slots_(options.jobs),
         nodes_(plan.graph.instances.size()) {}
+  ~Builder() {
+    if (options_.cache) options_.cache->set_transfer_callback({});
+  }
 
   int run();
 
@@ -75,6 +81,9 @@ class Builder {
   int upload_results();
   void update_total() { status_.set_total(nodes_.size() - summary_.up_to_date - summary_.skipped); }
   void warn_once(const std::string& message);
+  // Transfers are reported by digest: remember which instance and file each one belongs to.
+  void name_transfers(const std::string& label, const cache::ResultRecord& record);
+  void report_transfer(const cache::TransferReport& report);
   std::string path_of(const std::string& output) const {
     return util::join_path(plan_.workspace.directory, output);
   }
@@ -98,6 +107,8 @@ class Builder {
   int signals_handled_ = 0;
   bool warned_store_ = false;
   std::vector<std::string> refused_;  // --accept: instances whose outputs are missing
+  // Digest (hex) of a blob or key -> the label and output path it belongs to.
+  std::unordered_map<std::string, std::pair<std::string, std::string>> transfer_names_;
 };
 
 int Builder::run() {
@@ -107,6 +118,9 @@ int Builder::run() {
     if (nodes_[id].pending_deps == 0) to_evaluate_.push_back(id);
   }
   status_.build_started(nodes_.size());
+  if (options_.cache)
+    options_.cache->set_transfer_callback(
+        [this](const cache::TransferReport& report) { report_transfer(report); });
   const auto started = std::chrono::steady_clock::now();
 
   while (true) {
@@ -145,6 +159,11 @@ int Builder::run() {
   if (options_.upload && !interrupted_) upload_status = upload_results();
   summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   summary_.interrupted = interrupted_ != 0;
+  if (options_.cache) {
+    cache::CacheStats totals = options_.cache->stats();
+    summary_.bytes_down = totals.bytes_down;
+    summary_.bytes_up = totals.bytes_up;
+  }
   status_.build_finished(summary_);
   if (options_.cache && options_.cache->has_remote()) {
     cache::CacheStats stats = options_.cache->stats();
@@ -193,6 +212,7 @@ void Builder::evaluate(graph::InstanceId id) {
     node.state = NodeState::kUpToDate;
     ++summary_.up_to_date;
     if (!node.evaluation.frozen) evaluator_.set_outputs_from_record(id, *log_.find(instance.label));
+    status_.task_up_to_date({instance.label, instance.command});
     update_total();
     release_dependents(id);
     return;
@@ -210,6 +230,7 @@ void Builder::evaluate(graph::InstanceId id) {
     node.state = NodeState::kSkipped;
     ++summary_.skipped;
     status_.info(fmt::format("{} is not in the cache ({})", instance.label, node.evaluation.reason));
+    status_.task_skipped({instance.label, instance.command});
     skip_dependents(id);
     update_total();
     return;
@@ -325,6 +346,7 @@ void Builder::skip_dependents(graph::InstanceId id) {
     if (nodes_[dependent].state != NodeState::kWaiting) continue;
     nodes_[dependent].state = NodeState::kSkipped;
     ++summary_.skipped;
+    status_.task_skipped({graph_.instances[dependent].label, graph_.instances[dependent].command});
     skip_dependents(dependent);
   }
 }
@@ -351,6 +373,7 @@ bool Builder::use_cached_result(graph::InstanceId id) {
   bool in_local_store = util::exists(options_.cache->local().record_path(node.evaluation.key));
   std::optional<cache::ResultRecord> hit = options_.cache->lookup(node.evaluation.key, options_.download);
   if (!hit) return false;
+  auto restore_started = std::chrono::steady_clock::now();
   // Only what is needed is downloaded: an instance that is not a target is recorded with the
   // digests of its remote record; its files come when a task that runs locally needs them.
   bool remote_only = !in_local_store && !node.is_target;
@@ -358,6 +381,7 @@ bool Builder::use_cached_result(graph::InstanceId id) {
     log_.record(task_record_from(instance, *hit, false));
   } else {
     std::string error;
+    name_transfers(instance.label, *hit);
     try {
       remove_outputs(id);
       for (const auto& output : instance.outputs) util::make_parent_dirs(path_of(output));
@@ -375,7 +399,11 @@ bool Builder::use_cached_result(graph::InstanceId id) {
   node.state = NodeState::kCached;
   ++summary_.cached;
   evaluator_.set_outputs_from_record(id, *log_.find(instance.label));
-  status_.task_cached({instance.label, instance.command}, remote_only ? "remote, not downloaded" : "cache");
+  double restore_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - restore_started).count();
+  status::TaskEvent event{instance.label, instance.command, in_local_store ? "local" : "remote",
+                          restore_seconds};
+  status_.task_cached(event, remote_only ? "remote, not downloaded" : "cache");
   update_total();
   release_dependents(id);
   return true;
@@ -389,6 +417,7 @@ bool Builder::materialize(graph::InstanceId id) {
   if (options_.cache) {
     if (auto hit = options_.cache->lookup(record->key, options_.cache->has_remote())) {
       error.clear();
+      name_transfers(instance.label, *hit);
       if (options_.cache->restore(*hit, plan_.workspace.directory, &error)) {
         for (const auto& output : instance.outputs) stats_.forget(output);
         log_.record(task_record_from(instance, *hit, true));
@@ -443,10 +472,12 @@ int Builder::upload_results() {
     const state::TaskRecord* record = log_.find(instance.label);
     if (!record || !record->materialized) continue;  // it came from the remote
     std::string error;
-    if (auto result = make_result_record(instance, *record, plan_.workspace.directory, stats_, &error))
+    if (auto result = make_result_record(instance, *record, plan_.workspace.directory, stats_, &error)) {
+      name_transfers(instance.label, *result);
       results.push_back(std::move(*result));
-    else if (!instance.frozen)  // a frozen output edited by hand belongs to no key
+    } else if (!instance.frozen) {  // a frozen output edited by hand belongs to no key
       problems.push_back(fmt::format("{}: {}", instance.label, error));
+    }
   }
   cache::CacheStats before = options_.cache->stats();
   auto upload_started = std::chrono::steady_clock::now();
@@ -537,6 +568,26 @@ void Builder::warn_once(const std::string& message) {
   status_.warning(message);
 }
 
+void Builder::name_transfers(const std::string& label, const cache::ResultRecord& record) {
+  transfer_names_[util::to_hex(record.key)] = {label, ""};
+  for (const auto& file : record.files)
+    transfer_names_.try_emplace(util::to_hex(file.digest), label, file.path);
+}
+
+void Builder::report_transfer(const cache::TransferReport& report) {
+  status::TransferEvent event;
+  event.upload = report.upload;
+  if (auto it = transfer_names_.find(util::to_hex(report.digest)); it != transfer_names_.end()) {
+    event.label = it->second.first;
+    if (!report.record) event.path = it->second.second;
+  }
+  event.bytes = report.bytes;
+  event.seconds = report.seconds;
+  event.ok = report.ok;
+  event.error = report.error;
+  status_.transfer_finished(event);
+}
+
 }  // namespace
 
 int run_build(Plan& plan, const BuildOptions& options, status::Status& status) {
@@ -548,17 +599,26 @@ int run_build(Plan& plan, const BuildOptions& options, status::Status& status) {
   hash::StatCache stats;
   state::load_stat_cache(workspace.state_dir, stats);
 
+  std::vector<std::string> labels;
+  for (const auto& instance : plan.graph.instances) labels.push_back(instance.label);
+  status::BuildRecorder recorder(std::move(labels));
+  status::FanoutStatus fanout({&status, &recorder});
+  bool last_build = !options.no_run;  // push and pull keep the record of the last build
   int exit_code;
-  {
-    Builder builder(plan, options, status, log, stats);
+  try {
+    Builder builder(plan, options, fanout, log, stats);
     exit_code = builder.run();
+  } catch (const Error& e) {
+    write_build_records(workspace, recorder, e.exit_code(), last_build, options.trace_path, status);
+    throw;
   }
+  write_build_records(workspace, recorder, exit_code, last_build, options.trace_path, status);
   log.flush();
   state::save_stat_cache(workspace.state_dir, stats);
   return exit_code;
 }
 
-std::vector<InstanceReport> inspect(Plan& plan) {
+std::vector<InstanceReport> inspect(Plan& plan, const RemoteLookup& remote_lookup) {
   const Workspace& workspace = plan.workspace;
   state::BuildLog log = state::BuildLog::open(workspace.state_dir);
   hash::StatCache stats;
@@ -586,6 +646,13 @@ std::vector<InstanceReport> inspect(Plan& plan) {
       continue;
     }
     if (evaluation) report.reason = evaluation->reason;
+    if (evaluation && remote_lookup) {
+      if (auto hit = remote_lookup(evaluation->key)) {
+        report.in_remote = true;
+        evaluator.set_outputs_from_record(id, task_record_from(instance, *hit, false));
+        continue;
+      }
+    }
     would_run[id] = true;
   }
   return reports;

@@ -2,6 +2,7 @@
 // The build loop: evaluate instances as their upstreams finish, run the stale ones as
 // parallel subprocesses, record results, and stop cleanly on failure or interruption.
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 
 namespace luisy::cache {
 class ResultCache;
+struct ResultRecord;
 }
 namespace luisy::status {
 class Status;
@@ -33,6 +35,7 @@ struct BuildOptions {
   // --accept: instances that would run are recorded as up to date with their current outputs
   // instead (refused, exit status 2, for those whose outputs are missing).
   bool accept = false;
+  std::string trace_path;  // --trace FILE: a Chrome trace-event file of the build
 };
 
 // One line per instance a dry run or `luisy status` reports.
@@ -41,6 +44,7 @@ struct InstanceReport {
   bool up_to_date = false;
   std::string reason;  // why it would run
   std::optional<util::Digest> key;  // nullopt when an upstream would run first
+  bool in_remote = false;  // stale here, but the remote lookup of inspect() found its key
 };
 
 // Runs the build. Returns the exit code: 0, 1 (a task failed), 3 (an upload failed),
@@ -51,6 +55,10 @@ int run_build(Plan& plan, const BuildOptions& options, status::Status& status);
 // What a build would do now, without running or changing anything: every instance of the
 // plan, up to date or the reason it would run (an upstream that would run makes its
 // dependents run too, as far as can be known without running it).
-std::vector<InstanceReport> inspect(Plan& plan);
+// With `remote_lookup` (the remote's record of a key, else nullopt), a stale instance whose
+// key the remote holds is reported `in_remote`, and its dependents are evaluated with the
+// digests of that record, as `build --download` would.
+using RemoteLookup = std::function<std::optional<cache::ResultRecord>(const util::Digest& key)>;
+std::vector<InstanceReport> inspect(Plan& plan, const RemoteLookup& remote_lookup = {});
 
 }  // namespace luisy::engine
