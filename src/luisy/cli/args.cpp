@@ -12,13 +12,6 @@ namespace luisy::cli {
 
 namespace {
 
-bool looks_like_pipeline_file(const std::string& word) {
-  auto ends_with = [&](std::string_view suffix) {
-    return word.size() >= suffix.size() && word.compare(word.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  return ends_with(".yaml") || ends_with(".yml") || word.find('/') != std::string::npos;
-}
-
 size_t parse_count(const std::string& option, const std::string& text) {
   size_t jobs = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), jobs);
@@ -35,6 +28,15 @@ bool names_remote(std::string_view word) {
 }
 
 }  // namespace
+
+bool is_pipeline_operand(const std::string& directory, const std::string& word) {
+  auto ends_with = [&](std::string_view suffix) {
+    return word.size() >= suffix.size() && word.compare(word.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends_with(".yaml") || ends_with(".yml") || word.find('/') != std::string::npos) return true;
+  auto st = util::stat_path(util::join_path(directory, word));
+  return st && !st->is_directory;
+}
 
 CommandLine parse_command_line(int argc, char** argv) {
   CommandLine line;
@@ -55,7 +57,7 @@ CommandLine parse_command_line(int argc, char** argv) {
     if (arg == "--version") {
       line.command = "version";
     } else if (arg == "-h" || arg == "--help") {
-      if (!line.command.empty() && line.command != "help") line.words.insert(line.words.begin(), line.command);
+      if (!line.command.empty() && line.words.empty()) line.words.push_back(line.command);  // help on it
       line.command = "help";
     } else if (arg.rfind("-j", 0) == 0 || arg.rfind("--jobs", 0) == 0) {
       std::string option = arg.rfind("--", 0) == 0 ? "--jobs" : "-j";
@@ -74,6 +76,8 @@ CommandLine parse_command_line(int argc, char** argv) {
       if (eq == std::string::npos || eq == 0)
         throw UsageError(fmt::format("--param needs NAME=VALUE, not '{}'", assignment));
       line.params.push_back({assignment.substr(0, eq), assignment.substr(eq + 1)});
+    } else if (arg == "--man") {
+      line.man = true;
     } else if (arg == "--download") {
       line.download = true;
     } else if (arg == "--upload") {
@@ -112,19 +116,16 @@ CommandLine parse_command_line(int argc, char** argv) {
   }
   if (line.command.empty()) line.command = "help";
 
-  if (line.command == "help" || line.command == "cache") {
+  if (line.command == "help" || line.command == "cache" || line.command == "completion" ||
+      line.command == "__complete-tasks") {
     for (auto& word : positional) line.words.push_back(word);
     return line;
   }
   // [FILE] [TASK...]: the first word is the file when it looks like one or names a file.
   size_t first_target = 0;
-  if (!positional.empty()) {
-    std::string candidate = util::join_path(line.directory, positional[0]);
-    auto st = util::stat_path(candidate);
-    if (looks_like_pipeline_file(positional[0]) || (st && !st->is_directory)) {
-      line.pipeline_path = positional[0];
-      first_target = 1;
-    }
+  if (!positional.empty() && is_pipeline_operand(line.directory, positional[0])) {
+    line.pipeline_path = positional[0];
+    first_target = 1;
   }
   for (size_t i = first_target; i < positional.size(); ++i) line.targets.push_back(positional[i]);
   if (line.pipeline_path.empty()) line.pipeline_path = "pipeline.yaml";

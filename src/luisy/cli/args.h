@@ -29,8 +29,13 @@ struct CommandLine {
   std::string trace_path;       // build --trace FILE
   std::string log_format;       // --log-format text|json (build, push, pull)
   std::string output_path;      // graph -o FILE
-  std::vector<std::string> words;  // positional words of commands that take free arguments (help)
+  bool man = false;             // help --man
+  std::vector<std::string> words;  // positional words of help, cache, completion, __complete-tasks
 };
+
+// Whether the first operand is FILE rather than a TASK: it ends in .yaml or .yml, contains
+// a '/', or names a file in `directory`.
+bool is_pipeline_operand(const std::string& directory, const std::string& word);
 
 // Throws UsageError for unknown options, missing values and malformed --param.
 CommandLine parse_command_line(int argc, char** argv);

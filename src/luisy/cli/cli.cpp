@@ -17,7 +17,7 @@ int run(int argc, char** argv) {
     return kExitOk;
   }
   if (command == "help") {
-    fmt::print("{}", help_text(line.words.empty() ? "" : line.words[0]));
+    fmt::print("{}", line.man ? man_page() : help_text(line.words.empty() ? "" : line.words[0]));
     return kExitOk;
   }
   if (command == "build") return command_build(line);
@@ -29,6 +29,8 @@ int run(int argc, char** argv) {
   if (command == "push") return command_push(line);
   if (command == "pull") return command_pull(line);
   if (command == "cache") return command_cache(line);
+  if (command == "completion") return command_completion(line);
+  if (command == "__complete-tasks") return command_complete_tasks(line);
   throw UsageError(fmt::format("unknown command '{}'", command));
 }
 

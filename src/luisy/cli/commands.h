@@ -13,5 +13,7 @@ int command_validate(const CommandLine& line);
 int command_push(const CommandLine& line);
 int command_pull(const CommandLine& line);
 int command_cache(const CommandLine& line);
+int command_completion(const CommandLine& line);
+int command_complete_tasks(const CommandLine& line);
 
 }  // namespace luisy::cli
