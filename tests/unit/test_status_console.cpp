@@ -46,16 +46,16 @@ TEST_CASE("status: plain lines, one per finished task, output after it") {
   CHECK(err.text().empty());
 }
 
-TEST_CASE("status: a failure prints the label, the command and the output") {
+TEST_CASE("status: a failure goes to stderr, its first line names the task and the command") {
   Capture out, err;
   auto status = make_console_status({}, out.file, err.file);
   status->build_started(1);
   status->task_started(kClean);
-  status->task_finished(kClean, false, 2, "Traceback: boom\n", 0.1);
-  CHECK(out.text() ==
-        "FAILED: Clean(year=2024)\n"
-        "python3 clean.py in.csv out.csv\n"
+  status->task_finished(kClean, false, 2, "Traceback: boom", 0.1);
+  CHECK(err.text() ==
+        "luisy: FAILED: Clean(year=2024): python3 clean.py in.csv out.csv\n"
         "Traceback: boom\n");
+  CHECK(out.text().empty());
 }
 
 TEST_CASE("status: a silent failure shows its exit code") {
@@ -64,8 +64,8 @@ TEST_CASE("status: a silent failure shows its exit code") {
   status->build_started(1);
   status->task_started(kClean);
   status->task_finished(kClean, false, 137, "", 0.1);
-  CHECK(out.text() ==
-        "FAILED: Clean(year=2024)\npython3 clean.py in.csv out.csv\n(exit code 137)\n");
+  CHECK(err.text() ==
+        "luisy: FAILED: Clean(year=2024): python3 clean.py in.csv out.csv\n(exit code 137)\n");
 }
 
 TEST_CASE("status: cached tasks, info, warnings") {
@@ -139,17 +139,16 @@ TEST_CASE("status: smart terminal draws a status line in place") {
   CHECK(contains(out.text(), "\r[1/2] Clean(year=2024)\x1B[K"));
   CHECK(out.text().find('\n') == std::string::npos);
 
-  // Output is printed whole on cleared lines, then the status line comes back.
+  // A failure clears the line on stdout, goes to stderr, and the status line comes back.
   status->task_finished(kClean, false, 1, "boom\n", 0.1);
-  CHECK(contains(out.text(),
-                 "\r\x1B[KFAILED: Clean(year=2024)\npython3 clean.py in.csv out.csv\nboom\n"
-                 "\r[2/2] Clean(year=2024)\x1B[K"));
+  CHECK(contains(out.text(), "\r\x1B[K\r[2/2] Clean(year=2024)\x1B[K"));
+  CHECK(err.text() == "luisy: FAILED: Clean(year=2024): python3 clean.py in.csv out.csv\nboom\n");
 
   // A warning on stderr clears the line on stdout first and draws it again after.
   size_t before = out.text().size();
   status->warning("careful");
   CHECK(out.text().substr(before) == "\r\x1B[K\r[2/2] Clean(year=2024)\x1B[K");
-  CHECK(err.text() == "luisy: warning: careful\n");
+  CHECK(err.text().substr(err.text().size() - 24) == "luisy: warning: careful\n");
 
   BuildSummary summary;
   summary.ran = 1;

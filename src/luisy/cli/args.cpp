@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <charconv>
-#include <thread>
 
 #include "luisy/util/error.h"
 #include "luisy/util/fs.h"
@@ -93,6 +92,8 @@ CommandLine parse_command_line(int argc, char** argv) {
       if (line.command == "status") line.remote_status = true;
     } else if (arg.rfind("--transfers", 0) == 0) {
       line.transfers = static_cast<int>(parse_count("--transfers", value("--transfers")));
+    } else if (arg.rfind("--depfile", 0) == 0) {
+      line.depfile = value("--depfile");
     } else if (arg.rfind("--max-size", 0) == 0) {
       line.max_size = value("--max-size");
     } else if (arg.rfind("--trace", 0) == 0) {
@@ -133,7 +134,6 @@ CommandLine parse_command_line(int argc, char** argv) {
   // Like the pipeline file, files named on the command line are relative to -C DIR.
   for (std::string* path : {&line.trace_path, &line.output_path})
     if (!path->empty() && !line.directory.empty()) *path = util::join_path(line.directory, *path);
-  if (line.jobs == 0) line.jobs = std::max(1u, std::thread::hardware_concurrency());
   return line;
 }
 

@@ -13,7 +13,7 @@ struct CommandLine {
   std::vector<std::string> targets;
   std::vector<graph::Param> params;  // --param K=V
   std::string directory;        // -C DIR
-  size_t jobs = 0;              // -j N; 0: number of CPUs
+  size_t jobs = 0;              // -j N; 0: not given (cmd_build decides)
   bool keep_going = false;      // -k
   bool dry_run = false;         // -n / --dry-run
   bool verbose = false;         // -v
@@ -25,6 +25,7 @@ struct CommandLine {
   bool remote_status = false;   // status --remote
   std::string remote_url;       // --remote URL
   int transfers = 16;           // --transfers N
+  std::string depfile;          // build --depfile FILE
   std::string max_size;         // cache trim --max-size SIZE
   std::string trace_path;       // build --trace FILE
   std::string log_format;       // --log-format text|json (build, push, pull)

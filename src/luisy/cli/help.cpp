@@ -33,7 +33,9 @@ const std::vector<CommandSpec> kCommands = {
      "digests) equals the recorded one and its outputs are intact; the rest runs, in parallel, "
      "or is restored from the local or remote cache.",
      {
-         {"--jobs", "-j", "N", "run up to N commands at once (default: the number of CPUs)"},
+         {"--jobs", "-j", "N",
+          "run up to N commands at once (default: the number of CPUs; under make, make's "
+          "jobserver, or 1 without one)"},
          {"--keep-going", "-k", "",
           "keep going: after a failure, build what does not depend on it"},
          {"--dry-run", "-n", "", "say what would run and why, run nothing"},
@@ -49,6 +51,9 @@ const std::vector<CommandSpec> kCommands = {
          {"--accept", "", "",
           "record the current outputs of what would run as up to date, without running them"},
          {"--yes", "-y", "", "do not ask before deleting outputs that took long to make"},
+         {"--depfile", "", "FILE",
+          "after a successful build, write the make rule `FILE: pipeline file and source inputs` "
+          "(deleted when the build fails)"},
          {"--trace", "", "FILE", "write a Chrome trace-event file of the build (Perfetto, chrome://tracing)"},
          kLogFormat,
      }},
@@ -162,6 +167,8 @@ const std::vector<EnvironmentSpec> kEnvironment = {
     {"LUISY_CONFIRM_AFTER",
      "on a terminal, ask before deleting outputs whose last run took longer (default 10m; `never`)"},
     {"LUISY_LOCAL_CACHE", "`off` turns the local content store off when no remote is used"},
+    {"MAKEFLAGS",
+     "under GNU make: luisy takes a jobserver token for every task beyond its first"},
     {"TERM", "`dumb` (or unset) prints plain lines instead of a status line"},
 };
 

@@ -45,7 +45,7 @@ class Builder {
         log_(log),
         stats_(stats),
         evaluator_(plan, stats, log),
-        slots_(options.jobs),
+        slots_(options.jobs, options.jobserver),
         nodes_(plan.graph.instances.size()) {}
   ~Builder() {
     if (options_.cache) options_.cache->set_transfer_callback({});
@@ -95,8 +95,8 @@ class Builder {
   state::BuildLog& log_;
   hash::StatCache& stats_;
   Evaluator evaluator_;
+  exec::JobSlots slots_;  // destroyed after processes_: tokens go back once children are gone
   exec::SubprocessSet processes_;
-  exec::JobSlots slots_;
   std::vector<Node> nodes_;
   std::deque<graph::InstanceId> to_evaluate_;
   std::deque<graph::InstanceId> to_run_;
@@ -136,7 +136,8 @@ int Builder::run() {
     }
     if (running_.empty()) break;
 
-    exec::WaitResult wait = processes_.wait();
+    // A task waiting only for a jobserver token: wake up as soon as one is there.
+    exec::WaitResult wait = processes_.wait(stopping_ || to_run_.empty() ? -1 : slots_.wait_fd());
     if (wait.signal_count > signals_handled_) {
       // The children run in their own process groups, so a Ctrl-C on the terminal reaches
       // only luisy: pass it on. A second one kills.

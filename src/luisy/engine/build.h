@@ -14,6 +14,9 @@ namespace luisy::cache {
 class ResultCache;
 struct ResultRecord;
 }
+namespace luisy::exec {
+class Jobserver;
+}
 namespace luisy::status {
 class Status;
 }
@@ -21,7 +24,8 @@ class Status;
 namespace luisy::engine {
 
 struct BuildOptions {
-  size_t jobs = 1;
+  size_t jobs = 1;  // 0: no limit of luisy's own, only the jobserver's
+  exec::Jobserver* jobserver = nullptr;  // GNU make's, when luisy runs under make -jN
   bool keep_going = false;  // -k: independent branches go on after a failure
   bool dry_run = false;     // -n: say what would run, run nothing
   // The caches (may be null: none). Stale instances are looked up by key first: in the

@@ -67,12 +67,12 @@ class ConsoleStatus final : public Status {
                      double /*seconds*/) override {
     ++finished_;
     forget_running(task.label);
-    std::string block;
     if (!success) {
-      block = fmt::format("FAILED: {}\n{}\n{}", task.label, task.command, output);
-      // Without output the exit code is the only clue (137 after the OOM killer, say).
-      if (output.empty() && exit_code != 0) block += fmt::format("(exit code {})\n", exit_code);
-    } else if (!printer_.smart_terminal() || !output.empty()) {
+      report_failure(task, exit_code, output);
+      return;
+    }
+    std::string block;
+    if (!printer_.smart_terminal() || !output.empty()) {
       block = fmt::format("[{}/{}] {}\n{}", finished_, total_, task.label, output);
     }
     show(status_line(task.label), block);
@@ -108,6 +108,20 @@ class ConsoleStatus final : public Status {
   std::string status_line(const std::string& fallback) const {
     return fmt::format("[{}/{}] {}", finished_, total_,
                        running_.empty() ? fallback : running_.back());
+  }
+
+  // On stderr, so that under make the failure sits next to make's own "Error 1" line: the
+  // first line names the task and the command, then the command's output whole.
+  void report_failure(const TaskEvent& task, int exit_code, const std::string& output) {
+    std::string text = fmt::format("luisy: FAILED: {}: {}\n{}", task.label, task.command, output);
+    if (text.back() != '\n') text += '\n';
+    // Without output the exit code is the only clue (137 after the OOM killer, say).
+    if (output.empty() && exit_code != 0) text += fmt::format("(exit code {})\n", exit_code);
+    printer_.set_status(status_line(task.label), false);
+    printer_.clear_status();
+    std::fwrite(text.data(), 1, text.size(), err_);
+    std::fflush(err_);
+    printer_.redraw_status();
   }
 
   // Sets the status line and prints `block` (if any) above it, in one write.
