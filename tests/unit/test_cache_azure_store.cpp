@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <random>
@@ -108,6 +109,22 @@ void exercise_store(RemoteStore& store, const std::string& dir) {
   CHECK(store.put_record(key, "record v2").ok);  // records overwrite
   CHECK(store.get_record(key, &failure) == std::optional<std::string>("record v2"));
 
+  // For luisy verify: listing, many records at once, deleting (absent counts as deleted).
+  util::Digest key2 = util::digest_of("second key");
+  CHECK(store.put_record(key2, "record 2").ok);
+  std::vector<std::string> names = store.list_records(&failure);
+  CHECK(failure.message.empty());
+  std::sort(names.begin(), names.end());
+  std::vector<std::string> expected = {util::to_hex(key), util::to_hex(key2)};
+  std::sort(expected.begin(), expected.end());
+  CHECK(names == expected);
+  auto texts = store.get_records({key, key2, util::digest_of("absent")}, &failure);
+  CHECK(failure.message.empty());
+  CHECK(texts == std::vector<std::optional<std::string>>{"record v2", "record 2", std::nullopt});
+  CHECK(store.delete_record(key2).ok);
+  CHECK(store.delete_record(key2).ok);
+  CHECK(store.list_records(&failure) == std::vector<std::string>{util::to_hex(key)});
+
   std::vector<BlobTransfer> uploads = {
       file_transfer(dir + "/small", "small blob contents"),
       file_transfer(dir + "/empty", ""),
@@ -157,6 +174,10 @@ void exercise_store(RemoteStore& store, const std::string& dir) {
   CHECK(downloads[4].outcome.error.find("missing") != std::string::npos);
   // No partial or temporary file is left behind.
   CHECK(util::list_files(dir + "/down").size() == 4);
+
+  CHECK(store.delete_blob(digests[0]).ok);
+  CHECK(store.delete_blob(digests[0]).ok);
+  CHECK(store.has_blobs(digests, &failure) == std::vector<bool>{false, true, true});
 }
 
 }  // namespace

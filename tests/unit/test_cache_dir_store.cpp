@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "luisy/cache/remote/dir_store.h"
 #include "luisy/util/error.h"
 #include "luisy/util/fs.h"
@@ -78,6 +80,36 @@ TEST_CASE("dir store: records") {
   CHECK(store->put_record(key, "{\"x\": 2}").ok);  // overwrites
   CHECK(*store->get_record(key, &failure) == "{\"x\": 2}");
   CHECK(util::exists(dir / ("r/proj/ac/" + util::to_hex(key))));
+}
+
+TEST_CASE("dir store: records are listed and deleted; deleting what is absent is fine") {
+  TempDir dir;
+  auto store = cache::remote::open_remote_store("file://" + dir.path() + "/r", "proj");
+  Failure failure;
+  CHECK(store->list_records(&failure).empty());  // no ac/ yet: nothing, and no failure
+  CHECK(failure.message.empty());
+  util::Digest k1 = util::digest_of("k1"), k2 = util::digest_of("k2");
+  CHECK(store->put_record(k1, "{}").ok);
+  CHECK(store->put_record(k2, "{}").ok);
+  auto names = store->list_records(&failure);
+  std::sort(names.begin(), names.end());
+  std::vector<std::string> expected = {util::to_hex(k1), util::to_hex(k2)};
+  std::sort(expected.begin(), expected.end());
+  CHECK(names == expected);
+  CHECK(store->delete_record(k1).ok);
+  CHECK(store->delete_record(k1).ok);
+  CHECK(store->list_records(&failure) == std::vector<std::string>{util::to_hex(k2)});
+
+  util::Digest blob = write_file(dir / "a", "alpha");
+  std::vector<BlobTransfer> up(1);
+  up[0].digest = blob;
+  up[0].local_path = dir / "a";
+  store->upload_blobs(up, {});
+  REQUIRE(up[0].outcome.ok);
+  CHECK(store->has_blobs({blob}, &failure) == std::vector<bool>{true});
+  CHECK(store->delete_blob(blob).ok);
+  CHECK(store->has_blobs({blob}, &failure) == std::vector<bool>{false});
+  CHECK(store->delete_blob(blob).ok);
 }
 
 TEST_CASE("dir store: a root that is a file fails check_access with the path, and ops fail") {

@@ -68,6 +68,11 @@ class ScriptedStore : public RemoteStore {
     }
     inner_->download_blobs(transfers, options);
   }
+  std::vector<std::string> list_records(Failure* failure) override {
+    return inner_->list_records(failure);
+  }
+  Outcome delete_record(const util::Digest& key) override { return inner_->delete_record(key); }
+  Outcome delete_blob(const util::Digest& digest) override { return inner_->delete_blob(digest); }
 
  private:
   std::unique_ptr<RemoteStore> inner_;

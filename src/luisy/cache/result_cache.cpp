@@ -144,6 +144,15 @@ std::optional<ResultRecord> ResultCache::lookup(const util::Digest& key, bool us
   std::string error;
   auto record = parse_record(*bytes, key, &error);
   if (!record) {
+    // A body damaged in transit looks the same as a damaged record: read it once more
+    // before calling the record malformed.
+    remote::Failure again_failure;
+    if (auto again = remote_->get_record(key, &again_failure)) {
+      std::string again_error;
+      if (auto parsed = parse_record(*again, key, &again_error)) record = std::move(parsed);
+    }
+  }
+  if (!record) {
     {
       std::lock_guard lock(mutex_);
       ++stats_.errors;
@@ -161,7 +170,8 @@ std::optional<ResultRecord> ResultCache::lookup(const util::Digest& key, bool us
   return record;
 }
 
-bool ResultCache::fetch_blobs(const std::vector<util::Digest>& digests, std::string* error) {
+bool ResultCache::fetch_blobs(const std::vector<util::Digest>& digests,
+                              const std::vector<uint64_t>& sizes, std::string* error) {
   if (!remote_usable()) {
     if (error)
       *error = fmt::format("{} file(s) are not in the local cache and {}", digests.size(),
@@ -171,9 +181,11 @@ bool ResultCache::fetch_blobs(const std::vector<util::Digest>& digests, std::str
   }
   std::vector<remote::BlobTransfer> transfers;
   try {
-    for (const auto& digest : digests) {
+    for (size_t i = 0; i < digests.size(); ++i) {
+      const util::Digest& digest = digests[i];
       remote::BlobTransfer t;
       t.digest = digest;
+      t.size = i < sizes.size() ? sizes[i] : 0;
       t.local_path = local_.new_temp_path(digest);
       transfers.push_back(std::move(t));
     }
@@ -221,12 +233,15 @@ bool ResultCache::fetch_blobs(const std::vector<util::Digest>& digests, std::str
 bool ResultCache::restore(const ResultRecord& record, const std::string& workspace_dir,
                           std::string* error) {
   std::vector<util::Digest> missing;
+  std::vector<uint64_t> sizes;
   std::set<std::string> seen;
   for (const auto& file : record.files) {
-    if (!local_.has_blob(file.digest) && seen.insert(util::to_hex(file.digest)).second)
+    if (!local_.has_blob(file.digest) && seen.insert(util::to_hex(file.digest)).second) {
       missing.push_back(file.digest);
+      sizes.push_back(file.size);
+    }
   }
-  if (!missing.empty() && !fetch_blobs(missing, error)) return false;
+  if (!missing.empty() && !fetch_blobs(missing, sizes, error)) return false;
 
   // A directory output must match its tree digest: entries the record does not name go.
   std::set<std::string> named;
@@ -250,7 +265,7 @@ bool ResultCache::restore(const ResultRecord& record, const std::string& workspa
     // The local blob was corrupt (and is now removed) or vanished: fetch it once more.
     if (!local_.has_blob(file.digest) && remote_usable()) {
       std::string fetch_error;
-      if (fetch_blobs({file.digest}, &fetch_error) &&
+      if (fetch_blobs({file.digest}, {file.size}, &fetch_error) &&
           local_.place_blob(file.digest, dest, file.mode, &place_error))
         continue;
       if (!fetch_error.empty()) place_error = fetch_error;

@@ -89,7 +89,9 @@ class ResultCache {
   void warn(const std::string& message);
   void report(const TransferReport& transfer);
   // Downloads blobs into the local store; false and *error unless every one arrived intact.
-  bool fetch_blobs(const std::vector<util::Digest>& digests, std::string* error);
+  // `sizes` (same order; 0 = unknown) lets a transfer refuse a cut body and retry it.
+  bool fetch_blobs(const std::vector<util::Digest>& digests, const std::vector<uint64_t>& sizes,
+                   std::string* error);
 
   LocalStore local_;
   std::unique_ptr<remote::RemoteStore> remote_;

@@ -85,11 +85,14 @@ CommandLine parse_command_line(int argc, char** argv) {
       line.accept = true;
     } else if (arg == "-y" || arg == "--yes") {
       line.yes = true;
-    } else if (arg == "--remote" && line.command == "status" && !names_remote(i + 1 < argc ? argv[i + 1] : "")) {
+    } else if (arg == "--remote" && (line.command == "status" || line.command == "verify") &&
+               !names_remote(i + 1 < argc ? argv[i + 1] : "")) {
       line.remote_status = true;  // `status --remote`: a flag, unless a URL or directory follows
+    } else if (arg == "--remove-broken") {
+      line.remove_broken = true;
     } else if (arg.rfind("--remote", 0) == 0) {
       line.remote_url = value("--remote");
-      if (line.command == "status") line.remote_status = true;
+      if (line.command == "status" || line.command == "verify") line.remote_status = true;
     } else if (arg.rfind("--transfers", 0) == 0) {
       line.transfers = static_cast<int>(parse_count("--transfers", value("--transfers")));
     } else if (arg.rfind("--depfile", 0) == 0) {

@@ -22,7 +22,8 @@ struct CommandLine {
   bool upload = false;          // --upload
   bool accept = false;          // build --accept
   bool yes = false;             // build --yes / -y: do not ask before deleting costly outputs
-  bool remote_status = false;   // status --remote
+  bool remote_status = false;   // status/verify --remote (without a URL: the configured one)
+  bool remove_broken = false;   // verify --remove-broken
   std::string remote_url;       // --remote URL
   int transfers = 16;           // --transfers N
   std::string depfile;          // build --depfile FILE

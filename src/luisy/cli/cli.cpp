@@ -31,6 +31,7 @@ int run(int argc, char** argv) {
   if (command == "cache") return command_cache(line);
   if (command == "completion") return command_completion(line);
   if (command == "__complete-tasks") return command_complete_tasks(line);
+  if (command == "verify") return command_verify(line);
   throw UsageError(fmt::format("unknown command '{}'", command));
 }
 

@@ -15,5 +15,6 @@ int command_pull(const CommandLine& line);
 int command_cache(const CommandLine& line);
 int command_completion(const CommandLine& line);
 int command_complete_tasks(const CommandLine& line);
+int command_verify(const CommandLine& line);
 
 }  // namespace luisy::cli

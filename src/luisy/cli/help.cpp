@@ -108,6 +108,23 @@ const std::vector<CommandSpec> kCommands = {
      "check a pipeline file (syntax, keys, placeholders, requires, cycles, inputs)",
      "Problems are reported with file, line and column.",
      {kParam, kDirectory}},
+    {"verify",
+     "[FILE]",
+     "audit what luisy trusts: outputs against the stat cache, the local store, the remote",
+     "Re-hashes the local store's blobs and checks that every record parses; with --remote, every "
+     "remote record and the blobs it names (downloaded and re-hashed). Exit status: 0 nothing "
+     "broken (or all removed), 1 broken entries remain, 2 the audit could not be completed.",
+     {
+         {.flag = "--remote",
+          .value = "URL",
+          .help = "also audit the remote (the configured one when no URL follows)",
+          .optional_value = true},
+         {"--remove-broken", "", "", "delete broken entries (remote records before their blobs)"},
+         {"--format", "", "FORMAT", "output format (default: text)", "text|json"},
+         kTransfers,
+         kParam,
+         kDirectory,
+     }},
     {"cache",
      "trim",
      "evict least recently used content from the local store",

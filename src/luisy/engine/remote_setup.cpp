@@ -24,20 +24,24 @@ std::string configured_remote_url(const Plan& plan, const CacheOptions& options)
   return plan.remote;
 }
 
+std::unique_ptr<cache::remote::RemoteStore> open_remote(const Plan& plan,
+                                                        const CacheOptions& options) {
+  std::string url = configured_remote_url(plan, options);
+  // The original luisy needs nothing but its Azure variables.
+  bool azure_from_env = env_set("LUISY_AZURE_ACCOUNT_NAME") || env_set("AZURE_STORAGE_CONNECTION_STRING");
+  if (url.empty() && !azure_from_env)
+    throw Error(
+        "no remote configured: pass --remote URL, set LUISY_REMOTE, add `remote:` to the pipeline, "
+        "or set LUISY_AZURE_ACCOUNT_NAME, LUISY_AZURE_STORAGE_KEY and LUISY_AZURE_CONTAINER_NAME");
+  auto remote = cache::remote::open_remote_store(url, plan.project);
+  remote->check_access();
+  return remote;
+}
+
 std::unique_ptr<cache::ResultCache> open_cache(const Plan& plan, const CacheOptions& options,
                                                bool need_remote) {
   std::unique_ptr<cache::remote::RemoteStore> remote;
-  if (need_remote) {
-    std::string url = configured_remote_url(plan, options);
-    // The original luisy needs nothing but its Azure variables.
-    bool azure_from_env = env_set("LUISY_AZURE_ACCOUNT_NAME") || env_set("AZURE_STORAGE_CONNECTION_STRING");
-    if (url.empty() && !azure_from_env)
-      throw Error(
-          "no remote configured: pass --remote URL, set LUISY_REMOTE, add `remote:` to the pipeline, "
-          "or set LUISY_AZURE_ACCOUNT_NAME, LUISY_AZURE_STORAGE_KEY and LUISY_AZURE_CONTAINER_NAME");
-    remote = cache::remote::open_remote_store(url, plan.project);
-    remote->check_access();
-  }
+  if (need_remote) remote = open_remote(plan, options);
   // Downloads pass through the local store, so with a remote it is always on.
   const char* local = std::getenv("LUISY_LOCAL_CACHE");
   bool local_off = !options.local_store || (local && std::string_view(local) == "off");

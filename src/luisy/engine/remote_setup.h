@@ -9,6 +9,9 @@
 namespace luisy::cache {
 class ResultCache;
 }
+namespace luisy::cache::remote {
+class RemoteStore;
+}
 
 namespace luisy::engine {
 
@@ -23,6 +26,11 @@ struct CacheOptions {
 // (exit status 2) when a remote is needed but none is configured or it refuses access.
 std::unique_ptr<cache::ResultCache> open_cache(const Plan& plan, const CacheOptions& options,
                                                bool need_remote);
+
+// The configured remote, its credentials checked with one cheap request. Throws Error (exit
+// status 2) when none is configured or it refuses access.
+std::unique_ptr<cache::remote::RemoteStore> open_remote(const Plan& plan,
+                                                        const CacheOptions& options);
 
 // Where the remote URL comes from, for messages: "" when none is configured.
 std::string configured_remote_url(const Plan& plan, const CacheOptions& options);

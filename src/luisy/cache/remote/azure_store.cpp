@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "luisy/cache/remote/azure_auth.h"
+#include "luisy/cache/remote/azure_list.h"
 #include "luisy/cache/remote/azure_transfers.h"
 #include "luisy/util/error.h"
 #include "luisy/util/fs.h"
@@ -89,6 +90,32 @@ class AzureStore final : public RemoteStore {
     return std::nullopt;
   }
 
+  std::vector<std::optional<std::string>> get_records(const std::vector<util::Digest>& keys,
+                                                      Failure* failure) override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::optional<std::string>> records(keys.size());
+    size_t next_index = 0;
+    http_.run(
+        [&]() -> std::optional<HttpRequest> {
+          if (next_index >= keys.size()) return std::nullopt;
+          HttpRequest request;
+          request.url = blob_url(record_name(keys[next_index]));
+          request.tag = next_index++;
+          return request;
+        },
+        [&](HttpRequest& request, HttpResponse& response) {
+          if (response.status == 200 && response.error.empty()) {
+            records[request.tag] = std::move(response.body);
+          } else if (response.status != 404 && failure && failure->message.empty()) {
+            failure->message =
+                fmt::format("reading record {} from {} failed: {}", util::to_hex(keys[request.tag]),
+                            describe(), describe_azure_failure(response));
+          }
+        },
+        16);
+    return records;
+  }
+
   Outcome put_record(const util::Digest& key, const std::string& bytes) override {
     std::lock_guard lock(mutex_);
     HttpRequest request = put_blob_request(record_name(key), bytes);
@@ -114,7 +141,56 @@ class AzureStore final : public RemoteStore {
     download(transfers, options);
   }
 
+  std::vector<std::string> list_records(Failure* failure) override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> names;
+    std::string folder = full_name("ac/");
+    std::string marker;
+    do {
+      std::string query =
+          "restype=container&comp=list&maxresults=5000&prefix=" + percent_encode(folder);
+      if (!marker.empty()) query += "&marker=" + percent_encode(marker);
+      HttpRequest request;
+      request.url = with_credentials(
+          append_query(fmt::format("{}/{}", config_.endpoint, config_.container), query));
+      HttpResponse response = http_.perform(std::move(request));
+      std::optional<BlobListPage> page;
+      if (response.ok()) page = parse_blob_list(response.body);
+      if (!page) {
+        if (failure)
+          failure->message = fmt::format("listing the records of {} failed: {}", describe(),
+                                         response.ok() ? "the answer is not a blob listing"
+                                                       : describe_azure_failure(response));
+        return names;
+      }
+      for (auto& name : page->names)
+        if (name.rfind(folder, 0) == 0) names.push_back(name.substr(folder.size()));
+      marker = std::move(page->next_marker);
+    } while (!marker.empty());
+    return names;
+  }
+
+  Outcome delete_record(const util::Digest& key) override {
+    std::lock_guard lock(mutex_);
+    return delete_named(record_name(key));
+  }
+
+  Outcome delete_blob(const util::Digest& digest) override {
+    std::lock_guard lock(mutex_);
+    return delete_named(blob_name(digest));
+  }
+
  private:
+  Outcome delete_named(const std::string& name) {
+    HttpRequest request;
+    request.method = "DELETE";
+    request.url = blob_url(name);
+    HttpResponse response = http_.perform(std::move(request));
+    if ((response.status == 202 || response.status == 404) && response.error.empty()) return {};
+    return {false, fmt::format("deleting {} from {} failed: {}", name, describe(),
+                               describe_azure_failure(response))};
+  }
+
   std::vector<bool> head_blobs(const std::vector<util::Digest>& digests, Failure* failure) {
     std::vector<bool> present(digests.size(), false);
     size_t next_index = 0;

@@ -308,6 +308,7 @@ void download_azure_blobs(const AzureBlobAccess& access, std::vector<BlobTransfe
         request.sink_offset = offset;
         job = {JobKind::kGetRange, cursor, length};
       }
+      if (job.length != 0) request.expected_bytes = job.length;
       ++state.next_part;
       request.tag = jobs.size();
       jobs.push_back(job);

@@ -1,5 +1,6 @@
 #include "luisy/cache/remote/dir_store.h"
 
+#include <dirent.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -152,6 +153,39 @@ void DirStore::download_blobs(std::vector<BlobTransfer>& transfers,
                               const TransferOptions& options) {
   parallel_for(transfers.size(), options.max_in_flight,
                [&](size_t i) { transfers[i].outcome = download_one(transfers[i]); });
+}
+
+std::vector<std::string> DirStore::list_records(Failure* failure) {
+  std::vector<std::string> names;
+  std::string dir = base_ + "/ac";
+  DIR* handle = ::opendir(dir.c_str());
+  if (!handle) {
+    if (errno != ENOENT && failure)
+      failure->message = fmt::format("cannot list {}: {}", dir, std::strerror(errno));
+    return names;
+  }
+  while (struct dirent* entry = ::readdir(handle)) {
+    std::string name = entry->d_name;
+    if (name == "." || name == ".." || is_temp_path(dir + "/" + name)) continue;
+    names.push_back(std::move(name));
+  }
+  ::closedir(handle);
+  return names;
+}
+
+namespace {
+Outcome unlink_outcome(const std::string& path) {
+  if (::unlink(path.c_str()) == 0 || errno == ENOENT) return {};
+  return failed(fmt::format("cannot remove {}: {}", path, std::strerror(errno)));
+}
+}  // namespace
+
+Outcome DirStore::delete_record(const util::Digest& key) {
+  return unlink_outcome(record_path(key));
+}
+
+Outcome DirStore::delete_blob(const util::Digest& digest) {
+  return unlink_outcome(blob_path(digest));
 }
 
 std::unique_ptr<RemoteStore> open_dir_store(const std::string& root, const std::string& prefix) {

@@ -23,6 +23,9 @@ class DirStore : public RemoteStore {
   void upload_blobs(std::vector<BlobTransfer>& transfers, const TransferOptions& options) override;
   void download_blobs(std::vector<BlobTransfer>& transfers,
                       const TransferOptions& options) override;
+  std::vector<std::string> list_records(Failure* failure) override;
+  Outcome delete_record(const util::Digest& key) override;
+  Outcome delete_blob(const util::Digest& digest) override;
 
   std::string blob_path(const util::Digest& digest) const;
   std::string record_path(const util::Digest& key) const;

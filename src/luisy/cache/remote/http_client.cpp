@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <fmt/format.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +28,9 @@ struct Transfer {
   std::string local_error;
   Clock::time_point not_before;
   char error_buffer[CURL_ERROR_SIZE] = {};
+  EVP_MD_CTX* md5 = nullptr;   // over the 2xx body, checked against Content-MD5
+  bool head_complete = false;  // the blank line that ends the response head arrived
+  ~Transfer() { EVP_MD_CTX_free(md5); }
 };
 
 bool is_2xx(CURL* easy) {
@@ -38,6 +42,11 @@ bool is_2xx(CURL* easy) {
 size_t on_write(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
+  // The head is in by the first body byte: hash the body only when there is an MD5 to meet.
+  if (t->response.bytes_received == 0 && !t->md5 && is_2xx(t->easy) &&
+      t->response.headers.count("content-md5") && (t->md5 = EVP_MD_CTX_new()))
+    EVP_DigestInit_ex(t->md5, EVP_md5(), nullptr);
+  if (t->md5) EVP_DigestUpdate(t->md5, data, n);
   if (t->request.sink_fd >= 0 && is_2xx(t->easy)) {
     size_t written = 0;
     while (written < n) {
@@ -65,6 +74,9 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
   if (line.rfind("HTTP/", 0) == 0) {
     t->response.headers.clear();  // a new response (after a redirect or an interim answer)
+    t->head_complete = false;
+  } else if (line.empty()) {
+    t->head_complete = true;
   } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
     std::string name(line.substr(0, colon));
     std::transform(name.begin(), name.end(), name.begin(),
@@ -150,7 +162,10 @@ struct HttpClient::Impl {
     t.easy = easy;
     t.body_offset = 0;
     t.local_error.clear();
+    t.head_complete = false;
     t.error_buffer[0] = '\0';
+    EVP_MD_CTX_free(t.md5);
+    t.md5 = nullptr;
     int attempts = t.response.attempts + 1;
     t.response = HttpResponse{};
     t.response.attempts = attempts;
@@ -197,6 +212,39 @@ struct HttpClient::Impl {
     curl_multi_add_handle(multi, easy);
   }
 
+  // An answer cut inside its head is no answer. A 2xx body that arrived whole by HTTP's
+  // account can still be cut or wrong (a proxy that rewrote Content-Length): compare it with
+  // what the caller and the server say it must be.
+  void check_body(Transfer& t) {
+    HttpResponse& r = t.response;
+    const char* problem = nullptr;
+    long version = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_HTTP_VERSION, &version);
+    bool framed = version == CURL_HTTP_VERSION_2_0 || version == CURL_HTTP_VERSION_3;
+    if (!t.head_complete && !framed) {
+      // libcurl (7.88) takes an HTTP/1 answer cut inside its head as complete once the status
+      // line is in: a 201 we never fully received is not proof that the server finished.
+      // (HTTP/2 and 3 frame their headers: a cut there is a transport error already.)
+      problem = "response cut inside its head";
+    } else if (r.status < 200 || r.status >= 300) {
+      return;  // an error answer: only its head matters
+    } else if (t.request.expected_bytes && r.bytes_received != *t.request.expected_bytes &&
+               t.request.method != "HEAD") {
+      problem = "body of the wrong size";
+    } else if (auto it = r.headers.find("content-md5");
+               it != r.headers.end() && t.md5 && t.request.method == "GET" && r.status == 200) {
+      unsigned char md[EVP_MAX_MD_SIZE];
+      unsigned int length = 0;
+      EVP_DigestFinal_ex(t.md5, md, &length);
+      std::string_view raw(reinterpret_cast<const char*>(md), length);
+      if (base64_encode(raw) != it->second) problem = "body that does not match its Content-MD5";
+    }
+    if (!problem) return;
+    r.error = fmt::format("received a {} ({} body bytes): cut or damaged in transit", problem,
+                          r.bytes_received);
+    r.status = 0;  // a transport failure: retried
+  }
+
   void finish(Transfer& t, CURLcode code) {
     curl_multi_remove_handle(multi, t.easy);
     long status = 0;
@@ -208,6 +256,7 @@ struct HttpClient::Impl {
       t.response.error = t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(code);
     }
     t.response.status = status;
+    if (t.response.error.empty() && status != 0) check_body(t);
     curl_slist_free_all(t.headers);
     t.headers = nullptr;
     idle.push_back(t.easy);

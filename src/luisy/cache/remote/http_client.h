@@ -33,6 +33,9 @@ struct HttpRequest {
   int sink_fd = -1;
   uint64_t sink_offset = 0;
   uint64_t tag = 0;  // the caller's
+  // When known, the size a 2xx body must have: a shorter or longer one (a proxy or a
+  // connection that cut it, a wrong Content-Length) is a transport error, retried.
+  std::optional<uint64_t> expected_bytes;
 };
 
 struct HttpResponse {
@@ -47,6 +50,9 @@ struct HttpResponse {
 
 // Adds headers (date, authorization) to a request just before an attempt is sent.
 using HttpSigner = std::function<HeaderList(const HttpRequest&)>;
+
+// A 2xx body is also checked against its Content-MD5 header when the server sends one (Azure
+// does for blobs put whole); a mismatch is a transport error, retried.
 
 // Whether a status or transport failure is worth another attempt.
 bool is_retryable(const HttpResponse& response);

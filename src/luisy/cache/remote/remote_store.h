@@ -46,16 +46,38 @@ class RemoteStore {
 
   // The record's bytes; nullopt when absent. A failure sets *failure and returns nullopt.
   virtual std::optional<std::string> get_record(const util::Digest& key, Failure* failure) = 0;
+  // Many records at once (Azure: parallel GETs); nullopt for an absent one. A failure sets
+  // *failure (the first) and gives nullopt for that record.
+  virtual std::vector<std::optional<std::string>> get_records(const std::vector<util::Digest>& keys,
+                                                              Failure* failure) {
+    std::vector<std::optional<std::string>> records;
+    for (const auto& key : keys) {
+      Failure one;
+      records.push_back(get_record(key, &one));
+      if (failure && failure->message.empty() && !one.message.empty()) *failure = one;
+    }
+    return records;
+  }
   // Writes the record (last, after its blobs). Overwrites an existing one.
   virtual Outcome put_record(const util::Digest& key, const std::string& bytes) = 0;
 
   // Which blobs exist (parallel HEADs). A failed check counts as absent and sets *failure.
-  virtual std::vector<bool> has_blobs(const std::vector<util::Digest>& digests, Failure* failure) = 0;
+  virtual std::vector<bool> has_blobs(const std::vector<util::Digest>& digests,
+                                      Failure* failure) = 0;
   // Uploads blobs (parallel, blocks for large files, create-only: an existing blob is success).
-  virtual void upload_blobs(std::vector<BlobTransfer>& transfers, const TransferOptions& options) = 0;
+  virtual void upload_blobs(std::vector<BlobTransfer>& transfers,
+                            const TransferOptions& options) = 0;
   // Downloads blobs to their local_path (parallel, ranges for large files). Verifying the
   // digest is the caller's job; a partial file is removed on failure.
-  virtual void download_blobs(std::vector<BlobTransfer>& transfers, const TransferOptions& options) = 0;
+  virtual void download_blobs(std::vector<BlobTransfer>& transfers,
+                              const TransferOptions& options) = 0;
+
+  // For `luisy verify`: the names under `ac/` (normally 32 hex digits each, in no particular
+  // order). A failure sets *failure and returns what was listed before it.
+  virtual std::vector<std::string> list_records(Failure* failure) = 0;
+  // Remove a record or a blob; one that is already absent counts as removed.
+  virtual Outcome delete_record(const util::Digest& key) = 0;
+  virtual Outcome delete_blob(const util::Digest& digest) = 0;
 };
 
 // Opens the remote named by `url` ("azure://ACCOUNT/CONTAINER[/PREFIX]", "file:///path", a
