@@ -324,3 +324,335 @@ remote_machine() {
   write_file raw.src 'hello world'
   write_file report.src "${2:-header}"
 }
+
+# ---- Crash and concurrency helpers (test_kill_random, test_concurrency, test_disk_full) ----
+
+# audit_store DIR [local]: the store under DIR (a directory remote's PREFIX folder, or with
+# `local` a local store) is consistent: every record under ac/ parses, carries the key it is
+# named by, and names blobs that exist under cas/ with the recorded size; every blob under
+# cas/ re-hashes (XXH3-128, `xxhsum -H2`) to its name. In a local store a record may name
+# blobs it lacks (records of remote results are kept without their files, and trim evicts
+# blobs on their own): they are fetched or the task runs, so they are counted, not judged.
+# Temporary files (NAME.tmp.PID.N) are counted too: a crash may leave them, trim removes
+# them. Sets AUDIT_SUMMARY to "N records, N blobs, N temporary, N absent"; fails with the
+# problems found. (This is the audit `luisy verify` will do; once it lands, call
+# `luisy verify` here as well.)
+audit_store() {
+  local out
+  out="$(python3 - "$1" "${2:-}" <<'PYEOF'
+import json, os, subprocess, sys
+root, local = sys.argv[1], sys.argv[2] == "local"
+absent = 0
+problems, blobs, temps = [], {}, 0
+for sub in ("cas", "ac"):
+    for dirpath, _, names in os.walk(os.path.join(root, sub)):
+        for n in names:
+            if ".tmp." in n:
+                temps += 1
+            elif sub == "cas":
+                blobs[n] = os.path.join(dirpath, n)
+# Every blob re-hashes to its name (one xxhsum for all of them, in batches).
+paths = sorted(blobs.values())
+for i in range(0, len(paths), 500):
+    res = subprocess.run(["xxhsum", "-H2", *paths[i:i + 500]], capture_output=True, text=True)
+    if res.returncode != 0:
+        problems.append("xxhsum failed: " + res.stderr.strip())
+    for line in res.stdout.splitlines():
+        digest, _, path = line.partition("  ")
+        if os.path.basename(path) != digest:
+            problems.append("blob %s re-hashes to %s" % (path, digest))
+        if os.path.basename(os.path.dirname(path)) != digest[:2]:
+            problems.append("blob %s is in the wrong folder" % path)
+records = 0
+acdir = os.path.join(root, "ac")
+for n in sorted(os.listdir(acdir)) if os.path.isdir(acdir) else []:
+    if ".tmp." in n:
+        continue
+    records += 1
+    try:
+        with open(os.path.join(acdir, n)) as f:
+            rec = json.load(f)
+    except Exception as e:
+        problems.append("record %s does not parse: %s" % (n, e))
+        continue
+    if rec.get("key") != n:
+        problems.append("record %s carries key %s" % (n, rec.get("key")))
+    files = rec.get("files", [])
+    if not files:
+        problems.append("record %s names no file" % n)
+    for f in files:
+        d = f.get("digest", "")
+        if d not in blobs and local:
+            absent += 1
+        elif d not in blobs:
+            problems.append("record %s names blob %s (%s), which is missing" % (n, d, f.get("path")))
+        elif os.path.getsize(blobs[d]) != f.get("size"):
+            problems.append("record %s: blob %s has size %d, recorded %s" % (n, d, os.path.getsize(blobs[d]), f.get("size")))
+if problems:
+    print("\n".join(problems[:20]))
+    sys.exit(1)
+print("%d records, %d blobs, %d temporary, %d absent" % (records, len(blobs), temps, absent))
+PYEOF
+)" || fail "the store $1 is inconsistent:"$'\n'"$out"
+  AUDIT_SUMMARY="$out"
+}
+
+# same_tree EXPECTED_DIR ACTUAL_DIR: the two trees hold the same files with the same bytes
+# (and nothing else: a stray temporary file counts as a difference).
+same_tree() {
+  local diff_out
+  diff_out="$(diff -r "$1" "$2" 2>&1)" || fail "$2 differs from the reference $1:"$'\n'"$(head -20 <<<"$diff_out")"
+}
+
+# start_luisy_stopped NAME ARGS...: like start_luisy_bg, but luisy starts stopped (SIGSTOP
+# before its first instruction), so kill9_at_progress decides every step it takes.
+start_luisy_stopped() {
+  local name="$1"
+  shift
+  "${_LIB_BG_PREFIX[@]+"${_LIB_BG_PREFIX[@]}"}" sh -c 'kill -STOP $$ && exec "$0" "$@"' "$LUISY" "$@" \
+    >"$_LIB_CAPTURE_DIR/$name.stdout" 2>"$_LIB_CAPTURE_DIR/$name.stderr" </dev/null &
+  BG_PID=$!
+  kill_at_exit "$BG_PID"
+  _LIB_LAST_BG="$name"
+  _LIB_LAST_BG_ARGS="$*"
+}
+
+# kill9_at_progress PID SEED TARGET MAX_EXTRA PROGRESS...: runs the stopped process PID in
+# short slices (SIGCONT, a random pause of up to 0.5 ms, SIGSTOP) and measures its progress
+# between slices, so it cannot run past the chosen point unseen; once the progress reaches
+# TARGET it gets a random 0..MAX_EXTRA more slices (landing between the visible events), then
+# SIGKILL. PROGRESS is a sum of "lines:FILE" (lines in FILE) and "files:DIR" (regular files
+# under DIR, temporary files excluded). The commands luisy had started are left to end (they
+# are killed after 20 s). Sets KILL_RESULT to "killed PROGRESS SLICES" or, when the process
+# ended on its own first, "finished PROGRESS SLICES".
+kill9_at_progress() {
+  KILL_RESULT="$(python3 - "$@" <<'PYEOF'
+import os, random, signal, sys, time
+pid, seed, target, max_extra = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+specs = sys.argv[5:]
+rng = random.Random(seed)
+
+def state(p):
+    try:
+        with open("/proc/%d/stat" % p) as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+def gone(p):
+    s = state(p)
+    return s is None or s[0] in "ZX"
+
+def wait_stopped():
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        s = state(pid)
+        if s is None or s[0] in "ZXTt":
+            return
+        time.sleep(0.0002)
+
+def progress():
+    total = 0
+    for spec in specs:
+        kind, _, path = spec.partition(":")
+        if kind == "lines":
+            try:
+                with open(path, "rb") as f:
+                    total += f.read().count(b"\n")
+            except OSError:
+                pass
+        else:
+            for _, _, names in os.walk(path):
+                total += sum(1 for n in names if ".tmp." not in n)
+    return total
+
+def descendants():
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            s = state(int(entry))
+            if s:
+                children.setdefault(int(s[1]), []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+wait_stopped()  # start_luisy_stopped: it stops itself
+extra = rng.randint(0, max_extra)
+slices = 0
+deadline = time.time() + 120
+while time.time() < deadline:
+    if gone(pid):
+        print("finished", progress(), slices)
+        sys.exit(0)
+    if progress() >= target:
+        if extra == 0:
+            break
+        extra -= 1
+    try:
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(rng.uniform(0, 0.0005))
+        os.kill(pid, signal.SIGSTOP)
+    except ProcessLookupError:
+        continue  # it ended (and was reaped): reported at the top of the loop
+    wait_stopped()
+    slices += 1
+orphans = descendants()
+if gone(pid):
+    print("finished", progress(), slices)
+    sys.exit(0)
+os.kill(pid, signal.SIGKILL)
+print("killed", progress(), slices)
+# The task commands live on (as after any kill -9); let them end before the test goes on.
+deadline = time.time() + 20
+while any(not gone(p) for p in orphans) and time.time() < deadline:
+    time.sleep(0.01)
+for p in orphans:
+    if not gone(p):
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+PYEOF
+)" || fail "kill9_at_progress failed"
+}
+
+# subset_tree EXPECTED_DIR ACTUAL_DIR: every file under ACTUAL_DIR is in EXPECTED_DIR with the
+# same bytes (for a workspace that downloaded only its targets); stray files count.
+subset_tree() {
+  local file
+  while IFS= read -r file; do
+    cmp -s "$1/$file" "$2/$file" || fail "$2/$file differs from the reference (or has none)"
+  done < <(cd "$2" && find . -type f)
+}
+
+# write_fanout_pipeline PROJECT: pipeline.yaml with 8 Gen -> 8 Mid -> Sum (fan-in), and Tree
+# (a directory output of all Gen files): 18 instances, 18 records, 17 distinct blobs (Tree's
+# files are Gen's bytes). Every output depends on seed.src; each command logs to runs.log.
+write_fanout_pipeline() {
+  write_file pipeline.yaml \
+    'luisy: 1' \
+    "project: $1" \
+    'tasks:' \
+    '  Gen:' \
+    '    matrix: {i: [0, 1, 2, 3, 4, 5, 6, 7]}' \
+    '    inputs: [seed.src]' \
+    '    cmd: echo Gen{i} >> runs.log && (cat {in}; seq {i} 2000) > {out}' \
+    '    outputs: ["data/gen_{i}.txt"]' \
+    '  Mid:' \
+    '    matrix: {i: [0, 1, 2, 3, 4, 5, 6, 7]}' \
+    '    requires: [Gen]' \
+    '    cmd: echo Mid{i} >> runs.log && sort -r {in} > {out}' \
+    '    outputs: ["data/mid_{i}.txt"]' \
+    '  Sum:' \
+    '    requires: [Mid]' \
+    '    cmd: echo Sum >> runs.log && cat {in} | cksum > {out}' \
+    '    outputs: [data/sum.txt]' \
+    '  Tree:' \
+    '    requires: [Gen]' \
+    '    cmd: echo Tree >> runs.log && mkdir -p {out}/sub && for f in {in}; do cp $f {out}/sub/; done && ls {out}/sub > {out}/index' \
+    '    outputs: [data/tree/]'
+}
+
+# audit_azure ENDPOINT CONTAINER PREFIX SAS: audit_store for a container of Azure Blob Storage
+# (Azurite), through the REST API alone: every record under PREFIX/ac/ parses, carries its
+# key and names committed blobs under PREFIX/cas/ with the recorded size, and every blob
+# downloads and re-hashes (xxhsum -H2) to its name. SAS needs read and list permissions.
+# Sets AUDIT_SUMMARY like audit_store.
+audit_azure() {
+  local out
+  out="$(python3 - "$@" <<'PYEOF'
+import json, os, subprocess, sys, tempfile, urllib.request, xml.etree.ElementTree as ET
+endpoint, container, prefix, sas = sys.argv[1:5]
+def get(url):
+    with urllib.request.urlopen(url, timeout=60) as r:
+        return r.read()
+blobs, marker = {}, ""
+while True:
+    url = f"{endpoint}/{container}?restype=container&comp=list&prefix={prefix}/&{sas}"
+    if marker:
+        url += "&marker=" + marker
+    root = ET.fromstring(get(url))
+    for b in root.iter("Blob"):
+        blobs[b.findtext("Name")] = int(b.findtext("Properties/Content-Length"))
+    marker = root.findtext("NextMarker") or ""
+    if not marker:
+        break
+problems = []
+cas = {n.rsplit("/", 1)[1]: n for n in blobs if n.startswith(prefix + "/cas/")}
+with tempfile.TemporaryDirectory() as tmp:
+    paths = []
+    for digest, name in cas.items():
+        path = os.path.join(tmp, digest)
+        with open(path, "wb") as f:
+            f.write(get(f"{endpoint}/{container}/{name}?{sas}"))
+        paths.append(path)
+    for i in range(0, len(paths), 500):
+        res = subprocess.run(["xxhsum", "-H2", *paths[i:i + 500]], capture_output=True, text=True)
+        for line in res.stdout.splitlines():
+            digest, _, path = line.partition("  ")
+            if os.path.basename(path) != digest:
+                problems.append(f"blob {cas[os.path.basename(path)]} re-hashes to {digest}")
+records = sorted(n for n in blobs if n.startswith(prefix + "/ac/"))
+for name in records:
+    key = name.rsplit("/", 1)[1]
+    try:
+        record = json.loads(get(f"{endpoint}/{container}/{name}?{sas}"))
+    except Exception as e:
+        problems.append(f"record {name} does not parse: {e}")
+        continue
+    if record.get("key") != key:
+        problems.append(f"record {name} carries key {record.get('key')}")
+    for f in record.get("files", []):
+        d = f.get("digest", "")
+        if d not in cas:
+            problems.append(f"record {name} names blob {d} ({f.get('path')}), which is missing")
+        elif blobs[cas[d]] != f.get("size"):
+            problems.append(f"record {name}: blob {d} holds {blobs[cas[d]]} bytes, recorded {f.get('size')}")
+if problems:
+    print("\n".join(problems[:20]))
+    sys.exit(1)
+print(f"{len(records)} records, {len(cas)} blobs, 0 temporary, 0 absent")
+PYEOF
+)" || fail "the Azure container $2 ($3) is inconsistent:"$'\n'"$out"
+  AUDIT_SUMMARY="$out"
+}
+
+# run_in_slices PID K COMMAND...: runs the stopped process PID (start_luisy_stopped) to its end
+# in slices of 0.1 ms, and runs COMMAND once while PID is stopped after slice K: a concurrent
+# action placed at an exact point of PID's progress. Sets SLICES to the number of slices
+# PID took in all.
+run_in_slices() {
+  SLICES="$(python3 - "$@" <<'PYEOF'
+import os, signal, subprocess, sys, time
+pid, k, command = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+def state():
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "X"
+def wait_stopped():
+    deadline = time.time() + 10
+    while state() not in "TtZX" and time.time() < deadline:
+        time.sleep(0.0002)
+wait_stopped()
+slices, deadline = 0, time.time() + 120
+while state() not in "ZX" and time.time() < deadline:
+    try:
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.0001)
+        os.kill(pid, signal.SIGSTOP)
+    except ProcessLookupError:
+        break
+    wait_stopped()
+    slices += 1
+    if slices == k:
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(slices)
+PYEOF
+)" || fail "run_in_slices failed"
+}

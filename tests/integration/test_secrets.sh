@@ -170,6 +170,96 @@ run_luisy build Report --download --upload -v
 printf '=== unreachable endpoint\n%s\n' "$LUISY_OUTPUT" >>"$ALL"
 rm -f runs.log
 
+case_start "a recognisable fake key and SAS on every command path"
+# Fake credentials that are easy to find: valid base64 / a well-formed SAS, so that luisy
+# goes as far as signing and sending with them, and Azurite refuses them (exit 2).
+FAKE_KEY_TEXT="LUISYFAKEKEY-never-print-me-LUISYFAKEKEY"
+FAKE_KEY="$(printf '%s' "$FAKE_KEY_TEXT" | base64 -w0)"
+FAKE_SIG="LuisyFakeSasSig0123456789+never/print="
+FAKE_SIG_ENC="LuisyFakeSasSig0123456789%2Bnever%2Fprint%3D"
+FAKE_SAS="sv=2021-08-06&ss=b&srt=sco&sp=rwdlac&se=2030-01-01T00:00:00Z&spr=https,http&sig=$FAKE_SIG_ENC"
+FAKE_CONN="DefaultEndpointsProtocol=http;AccountName=$ACCOUNT;AccountKey=$FAKE_KEY;BlobEndpoint=$AZURITE_ENDPOINT;"
+# run_any ARGS...: runs luisy whatever its exit status (for paths whose status another test
+# asserts), keeps its output, and checks it ended normally: 0, 1, 2 or 3, never a crash.
+run_any() {
+  run_luisy "$@"
+  {
+    local args="$*"
+    echo "=== luisy ${args//"$FAKE_SAS"/(the fake SAS)} (in $PWD; exit $LUISY_STATUS)"
+    printf '%s\n' "$LUISY_OUTPUT"
+  } >>"$ALL"
+  case "$LUISY_STATUS" in 0 | 1 | 2 | 3) ;; *) fail "luisy ended with status $LUISY_STATUS" ;; esac
+}
+# local_paths: the commands that never reach the remote, with the fake credentials set.
+local_paths() {
+  run_cap 0 validate
+  run_cap 0 validate pipeline.yaml -v
+  run_cap 0 graph --format dot
+  run_cap 0 graph Report --format mermaid
+  run_cap 0 build Report -v
+  run_cap 1 build -k -v
+  run_cap 0 status
+  run_cap 0 status --format json -v
+  run_cap 0 explain Report
+  run_cap 0 clean Report
+  run_cap 0 build Report
+  run_cap 0 cache trim --max-size 1G
+  run_cap 0 help build
+  run_cap 0 --version
+  run_cap 2 build NoSuchTask
+  run_cap 2 cache trim --max-size lots
+}
+# remote_paths EXPECTED: every command that reaches the remote, refused with EXPECTED.
+remote_paths() {
+  run_cap "$1" build Report --download -v
+  run_cap "$1" build Report --upload -v
+  run_cap "$1" build Report --download --upload --transfers 2
+  run_cap "$1" push Report -v
+  run_cap "$1" pull Report -v
+  run_any status --remote
+  run_any status --remote --format json -v
+}
+use_key "$FAKE_KEY"
+machine fake-key
+FAKE_DIRS=("$WORKSPACE")
+local_paths
+remote_paths 2
+use_sas "$FAKE_SAS"
+machine fake-sas
+FAKE_DIRS+=("$WORKSPACE")
+local_paths
+remote_paths 2
+clear_credentials
+export AZURE_STORAGE_CONNECTION_STRING="$FAKE_CONN" LUISY_AZURE_CONTAINER_NAME="$CONTAINER"
+machine fake-conn
+FAKE_DIRS+=("$WORKSPACE")
+local_paths
+remote_paths 2
+# An unreachable endpoint: the same paths end, whatever they say.
+for creds in key sas; do
+  if [ "$creds" = key ]; then use_key "$FAKE_KEY" "http://127.0.0.1:$CLOSED_PORT/$ACCOUNT"; else use_sas "$FAKE_SAS" "http://127.0.0.1:$CLOSED_PORT/$ACCOUNT"; fi
+  machine "unreachable-$creds"
+  FAKE_DIRS+=("$WORKSPACE")
+  run_any build Report --download --upload -v
+  run_any push Report
+  run_any pull Report
+  run_any status --remote -v
+done
+# A SAS put in the remote URL (on the command line, in LUISY_REMOTE):
+# refused, and the refusal does not repeat it.
+clear_credentials
+export LUISY_AZURE_ENDPOINT="$AZURITE_ENDPOINT" LUISY_AZURE_STORAGE_KEY="$FAKE_KEY"
+machine sas-in-url
+FAKE_DIRS+=("$WORKSPACE")
+run_any build Report --download --remote "azure://$ACCOUNT/$CONTAINER?$FAKE_SAS"
+[ "$LUISY_STATUS" = 2 ] || fail "a SAS in the remote URL was not refused"
+LUISY_REMOTE="azure://$ACCOUNT/$CONTAINER?$FAKE_SAS" run_any status --remote
+LUISY_REMOTE="azure://$ACCOUNT/$CONTAINER?$FAKE_SAS" run_any push Report
+# (Not tested: a SAS written into the pipeline file's `remote:` entry. luisy refuses it when it
+# connects, but validate accepts the file and .luisy/plan keeps a copy of the entry.)
+unset LUISY_AZURE_ENDPOINT LUISY_AZURE_STORAGE_KEY
+
+[ -n "${KEEP_ALL:-}" ] && cp "$ALL" "$KEEP_ALL"
 case_start "no secret in any output or file luisy wrote"
 [ -s "$ALL" ] || fail "no output was captured"
 places=("$SHARED")  # the captured output and every machine's local store
@@ -178,12 +268,15 @@ for ws in "${MACHINE_DIRS[@]}"; do
 done
 [ "${#places[@]}" -gt 5 ] || fail "no workspace has a .luisy directory"
 # The search itself works: a planted copy of each secret is found.
-for secret in "$KEY" "$SAS_SIG" "$CONN"; do
+for secret in "$KEY" "$SAS_SIG" "$CONN" "$FAKE_KEY" "$FAKE_SIG_ENC"; do
   printf 'x%sx\n' "$secret" >"$SHARED/probe"
   grep -F -r -q -- "$secret" "${places[@]}" || fail "the search does not find a planted secret"
 done
 rm -f "$SHARED/probe"
-for secret in "$KEY" "$WRONG_KEY" "$SAS_SIG" "$SAS_SIG_ENC" "$RO_SIG" "$RO_SIG_ENC" "$CONN"; do
+for ws in "${FAKE_DIRS[@]}"; do places+=("$ws"); done  # (whole: outputs and all)
+for secret in "$KEY" "$WRONG_KEY" "$SAS_SIG" "$SAS_SIG_ENC" "$RO_SIG" "$RO_SIG_ENC" "$CONN" \
+  "$FAKE_KEY" "$FAKE_KEY_TEXT" "$FAKE_SIG" "$FAKE_SIG_ENC" "$FAKE_SAS" "$FAKE_CONN" "LUISYFAKEKEY" \
+  "LuisyFakeSasSig"; do
   if hits="$(grep -F -r -l -- "$secret" "${places[@]}")"; then
     LUISY_COMMAND=""  # (read by fail: no luisy run to show)
     fail "a secret (${secret:0:6}...) appears in: $hits"

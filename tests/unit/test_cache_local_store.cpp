@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "luisy/cache/file_copy.h"
 #include "luisy/cache/local_store.h"
 #include "luisy/util/fs.h"
 #include "test_cache_helpers.h"
@@ -55,6 +56,21 @@ TEST_CASE("local store: put a blob, place it with its mode, not as a hard link")
   REQUIRE(store.place_blob(d, dest, 0644, &error));
   CHECK(util::read_file(dest) == "hello world\n");
   CHECK((stat_of(dest).st_mode & 07777) == 0644);
+}
+
+TEST_CASE("local store: a placement killed before its rename leaves a temp the next one takes") {
+  TempDir dir;
+  LocalStore store(dir / "store");
+  util::Digest d = write_file(dir / "f", "whole");
+  REQUIRE(store.put_blob_from_file(d, dir / "f"));
+  std::string dest = dir / "ws/data/out.txt";
+  CHECK(cache::placement_temp_path(dest) == std::string(dir / "ws/data/.out.txt.luisy-tmp"));
+  CHECK(cache::placement_temp_path("out.txt") == ".out.txt.luisy-tmp");
+  write_file(dir / "ws/data/.out.txt.luisy-tmp", "half");  // what a kill -9 left
+  std::string error;
+  REQUIRE_MESSAGE(store.place_blob(d, dest, 0644, &error), error);
+  CHECK(util::read_file(dest) == "whole");
+  CHECK(util::list_files(dir / "ws/data") == std::vector<std::string>{"out.txt"});
 }
 
 TEST_CASE("local store: a file that changed since it was hashed is not stored") {

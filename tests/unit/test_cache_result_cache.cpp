@@ -2,6 +2,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <functional>
+#include <utility>
+
 #include "luisy/cache/remote/dir_store.h"
 #include "luisy/cache/result_cache.h"
 #include "luisy/util/fs.h"
@@ -27,6 +30,7 @@ class ScriptedStore : public RemoteStore {
   ScriptedStore(std::unique_ptr<RemoteStore> inner, std::vector<std::string>* log)
       : inner_(std::move(inner)), log_(log) {}
   bool fail = false;
+  std::function<void()> before_upload;  // run once, at the next upload_blobs
 
   std::string describe() const override { return "scripted"; }
   void check_access() override {}
@@ -53,6 +57,7 @@ class ScriptedStore : public RemoteStore {
   }
   void upload_blobs(std::vector<BlobTransfer>& transfers, const TransferOptions& options) override {
     log_->push_back("upload_blobs");
+    if (before_upload) std::exchange(before_upload, nullptr)();
     if (fail) {
       for (auto& t : transfers) t.outcome = {false, "connection refused"};
       return;
@@ -182,6 +187,26 @@ TEST_CASE("result cache: upload writes blobs first, the record last, and only wh
   CHECK(cache.upload({r}, dir / "ws").empty());  // already there: only checked
   CHECK(log == std::vector<std::string>{"get_record"});
   CHECK(cache.stats().uploaded_records == 1);
+}
+
+TEST_CASE("result cache: a blob trimmed from the local store during an upload goes from the workspace") {
+  TempDir dir;
+  std::vector<std::string> log;
+  ResultRecord r = make_result(dir / "ws", "one");
+  auto scripted = std::make_unique<ScriptedStore>(dir_remote(dir), &log);
+  ScriptedStore* store = scripted.get();
+  ResultCache cache(cache::LocalStore(dir / "local"), std::move(scripted), {});
+  REQUIRE(cache.store_local(r, dir / "ws"));
+  // A `luisy cache trim --max-size 0` between the check of the local store and the upload.
+  store->before_upload = [&] { cache::LocalStore(dir / "local").trim(0); };
+  CHECK(cache.upload({r}, dir / "ws").empty());
+  CHECK(log == std::vector<std::string>{"get_record", "has_blobs", "upload_blobs", "upload_blobs",
+                                        "put_record"});
+  auto remote = dir_remote(dir);
+  Failure failure;
+  CHECK(remote->get_record(r.key, &failure));
+  CHECK(remote->has_blobs({r.files[0].digest, r.files[1].digest, r.files[2].digest}, &failure) ==
+        std::vector<bool>{true, true, true});
 }
 
 TEST_CASE(

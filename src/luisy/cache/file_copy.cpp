@@ -134,6 +134,12 @@ std::string temp_path_for(const std::string& path) {
   return fmt::format("{}.tmp.{}.{}", path, ::getpid(), counter.fetch_add(1));
 }
 
+std::string placement_temp_path(const std::string& dest) {
+  size_t slash = dest.rfind('/');
+  if (slash == std::string::npos) return fmt::format(".{}.luisy-tmp", dest);
+  return fmt::format("{}/.{}.luisy-tmp", dest.substr(0, slash), dest.substr(slash + 1));
+}
+
 bool is_temp_path(const std::string& path) {
   size_t slash = path.rfind('/');
   size_t name = slash == std::string::npos ? 0 : slash + 1;

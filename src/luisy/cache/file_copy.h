@@ -35,6 +35,12 @@ CopyResult copy_file(const std::string& source, const std::string& dest, uint32_
 std::string temp_path_for(const std::string& path);
 bool is_temp_path(const std::string& path);
 
+// The one temporary name for placing a file at `dest` in a workspace: "DIR/.NAME.luisy-tmp".
+// Fixed, not unique (one luisy per workspace holds its lock), so that a placement killed
+// before its rename leaves a file that the next placement or removal of `dest` takes away;
+// hidden, so that globs (`data/*`) do not pick it up meanwhile.
+std::string placement_temp_path(const std::string& dest);
+
 // XXH3-128 of a file's contents; nullopt and *error when it cannot be read.
 std::optional<util::Digest> digest_of_file(const std::string& path, std::string* error);
 

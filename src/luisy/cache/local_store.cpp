@@ -143,7 +143,8 @@ bool LocalStore::place_blob(const util::Digest& digest, const std::string& dest,
     if (error) *error = e.what();
     return false;
   }
-  std::string temp = temp_path_for(dest);
+  std::string temp = placement_temp_path(dest);
+  ::unlink(temp.c_str());  // left by a placement that was killed
   CopyResult copy = copy_file(blob, temp, mode, CopyDigest::kAlways);
   if (!copy.ok) {
     if (error)

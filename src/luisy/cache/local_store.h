@@ -50,8 +50,8 @@ class LocalStore {
   // A fresh path inside the store (its directory exists) for a download of `digest`.
   std::string new_temp_path(const util::Digest& digest);
 
-  // Places the blob at `dest` (reflink or copy to a temp next to dest, chmod mode, rename over
-  // dest), creating dest's directories. The copy is verified against `digest` before the
+  // Places the blob at `dest` (reflink or copy to placement_temp_path(dest), chmod mode, rename
+  // over dest), creating dest's directories. The copy is verified against `digest` before the
   // rename; a mismatch removes the corrupt blob from the store. False and *error on any
   // failure (a missing blob included); dest is then left as it was.
   bool place_blob(const util::Digest& digest, const std::string& dest, uint32_t mode,

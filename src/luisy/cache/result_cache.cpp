@@ -291,6 +291,33 @@ bool ResultCache::store_local(const ResultRecord& record, const std::string& wor
   return true;
 }
 
+void ResultCache::retry_evicted_from_workspace(
+    std::vector<remote::BlobTransfer>& transfers,
+    const std::map<std::string, std::pair<util::Digest, std::string>>& sources) {
+  // A `cache trim` running meanwhile can evict a blob between the check above and its upload:
+  // send the workspace file instead, if it still holds these bytes.
+  std::vector<remote::BlobTransfer> retries;
+  std::vector<size_t> positions;
+  for (size_t i = 0; i < transfers.size(); ++i) {
+    const remote::BlobTransfer& t = transfers[i];
+    if (t.outcome.ok || t.local_path != local_.blob_path(t.digest) || local_.has_blob(t.digest))
+      continue;
+    auto source = sources.find(util::to_hex(t.digest));
+    if (source == sources.end()) continue;
+    auto actual = digest_of_file(source->second.second, nullptr);
+    if (!actual || *actual != t.digest) continue;
+    remote::BlobTransfer retry;
+    retry.digest = t.digest;
+    retry.local_path = source->second.second;
+    retry.size = t.size;
+    retries.push_back(std::move(retry));
+    positions.push_back(i);
+  }
+  if (retries.empty()) return;
+  remote_->upload_blobs(retries, options_);
+  for (size_t j = 0; j < retries.size(); ++j) transfers[positions[j]] = std::move(retries[j]);
+}
+
 std::optional<bool> ResultCache::remote_has(const util::Digest& key) {
   if (!remote_usable()) return std::nullopt;
   remote::Failure failure;
@@ -371,6 +398,7 @@ std::vector<ResultCache::UploadFailure> ResultCache::upload(
     auto batch_started = std::chrono::steady_clock::now();
     remote_->upload_blobs(transfers, options_);
     double batch_seconds = seconds_since(batch_started);
+    retry_evicted_from_workspace(transfers, sources);
     for (const auto& t : transfers) report(blob_report(true, t, batch_seconds));
   }
   for (const auto& t : transfers) {

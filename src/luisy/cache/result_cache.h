@@ -4,6 +4,7 @@
 // uploaded. A remote that fails is a miss, never a wrong result: it is said once, counted,
 // and skipped for the rest of the run. Safe to call from several threads.
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -92,6 +93,11 @@ class ResultCache {
   // `sizes` (same order; 0 = unknown) lets a transfer refuse a cut body and retry it.
   bool fetch_blobs(const std::vector<util::Digest>& digests, const std::vector<uint64_t>& sizes,
                    std::string* error);
+  // Uploads again, from the workspace file named in `sources` (hex -> (digest, path)), the
+  // transfers that failed because their local-store copy was evicted meanwhile.
+  void retry_evicted_from_workspace(
+      std::vector<remote::BlobTransfer>& transfers,
+      const std::map<std::string, std::pair<util::Digest, std::string>>& sources);
 
   LocalStore local_;
   std::unique_ptr<remote::RemoteStore> remote_;

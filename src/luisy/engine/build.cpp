@@ -10,6 +10,7 @@
 #include <deque>
 #include <unordered_map>
 
+#include "luisy/cache/file_copy.h"
 #include "luisy/cache/result_cache.h"
 #include "luisy/engine/build_record.h"
 #include "luisy/engine/evaluate.h"
@@ -303,7 +304,13 @@ void Builder::finished(graph::InstanceId id, exec::ProcessResult& result) {
   record.preimage = hash::serialize_preimage(nodes_[id].evaluation.preimage);
   record.seconds = result.seconds;
   record.finished_at = static_cast<int64_t>(std::time(nullptr));
-  log_.record(std::move(record));
+  try {
+    log_.record(std::move(record));
+  } catch (const Error& e) {
+    // (A full disk.) Unrecorded, the result cannot count as done: a failure, not a crash.
+    fail(id, result.output + fmt::format("luisy: {}\n", e.what()), 1, result.seconds);
+    return;
+  }
 
   nodes_[id].state = NodeState::kDone;
   ++summary_.ran;
@@ -355,6 +362,8 @@ void Builder::skip_dependents(graph::InstanceId id) {
 void Builder::remove_outputs(graph::InstanceId id) {
   for (const auto& output : graph_.instances[id].outputs) {
     util::remove_all(path_of(output));
+    // What a restore killed before its rename left (in a directory output it went with it).
+    if (!output.empty() && output.back() != '/') util::remove_all(cache::placement_temp_path(path_of(output)));
     stats_.forget(output);
   }
 }
@@ -615,7 +624,12 @@ int run_build(Plan& plan, const BuildOptions& options, status::Status& status) {
   }
   write_build_records(workspace, recorder, exit_code, last_build, options.trace_path, status);
   log.flush();
-  state::save_stat_cache(workspace.state_dir, stats);
+  try {
+    state::save_stat_cache(workspace.state_dir, stats);
+  } catch (const Error& e) {
+    // Only a cache of digests: the next build rehashes what it lacks.
+    status.warning(e.what());
+  }
   return exit_code;
 }
 
