@@ -255,8 +255,20 @@ run_any build Report --download --remote "azure://$ACCOUNT/$CONTAINER?$FAKE_SAS"
 [ "$LUISY_STATUS" = 2 ] || fail "a SAS in the remote URL was not refused"
 LUISY_REMOTE="azure://$ACCOUNT/$CONTAINER?$FAKE_SAS" run_any status --remote
 LUISY_REMOTE="azure://$ACCOUNT/$CONTAINER?$FAKE_SAS" run_any push Report
-# (Not tested: a SAS written into the pipeline file's `remote:` entry. luisy refuses it when it
-# connects, but validate accepts the file and .luisy/plan keeps a copy of the entry.)
+# ... and in the pipeline file's `remote:` entry: refused when the file is read (by validate
+# too), without the usual excerpt of the offending line.
+machine sas-in-pipeline
+FAKE_DIRS+=("$WORKSPACE")
+grep -q '^remote:' pipeline.yaml && fail "the test pipeline already names a remote"
+printf 'remote: "azure://%s/%s?%s"\n' "$ACCOUNT" "$CONTAINER" "$FAKE_SAS" >>pipeline.yaml
+for command in validate "build Report" "status --remote"; do
+  # shellcheck disable=SC2086 # the command words are meant to split
+  run_any $command
+  [ "$LUISY_STATUS" = 2 ] || fail "luisy $command accepted a SAS in the pipeline's remote: entry"
+  assert_contains LUISY_STDERR "must not carry a query string"
+done
+[ ! -e .luisy/plan ] || fail "a plan holding the SAS was written"
+rm pipeline.yaml  # the test wrote the SAS there, not luisy: keep it out of the search below
 unset LUISY_AZURE_ENDPOINT LUISY_AZURE_STORAGE_KEY
 
 [ -n "${KEEP_ALL:-}" ] && cp "$ALL" "$KEEP_ALL"

@@ -452,6 +452,11 @@ Pipeline Reader::read(const YAML::Node& root) {
         } else if (name == "remote") {
           const std::string& remote = scalar(k, v, "'remote'", "a URL or a path");
           if (remote.empty()) fail(at(v), "'remote' is empty");
+          // A query string is where a SAS token would go: refuse it, and without the usual
+          // excerpt of the line, so the token is not printed back.
+          if (remote.find('?') != std::string::npos)
+            throw ManifestError(at(v), "'remote' must not carry a query string: a SAS token belongs in "
+                                       "LUISY_AZURE_SAS_TOKEN, never in the pipeline file");
           pipeline.remote = remote;
           pipeline.remote_where = at(v);
         } else if (name == "params") {
