@@ -271,6 +271,20 @@ done
 rm pipeline.yaml  # the test wrote the SAS there, not luisy: keep it out of the search below
 unset LUISY_AZURE_ENDPOINT LUISY_AZURE_STORAGE_KEY
 
+case_start "commands do not inherit luisy's credentials"
+make_workspace
+write_file pipeline.yaml \
+  'luisy: 1' \
+  'project: envleak' \
+  'tasks:' \
+  '  Dump:' \
+  '    cmd: env > {out}' \
+  '    outputs: [env.txt]'
+LUISY_AZURE_STORAGE_KEY="$FAKE_KEY" LUISY_AZURE_SAS_TOKEN="$FAKE_SAS" LUISY_PROBE_VISIBLE=yes run_luisy build
+assert_status 0
+grep -q '^LUISY_PROBE_VISIBLE=yes$' env.txt || fail "the command did not get luisy's environment"
+if grep -q -e "$FAKE_KEY" -e "$FAKE_SIG_ENC" env.txt; then fail "a command saw luisy's credentials"; fi
+
 [ -n "${KEEP_ALL:-}" ] && cp "$ALL" "$KEEP_ALL"
 case_start "no secret in any output or file luisy wrote"
 [ -s "$ALL" ] || fail "no output was captured"

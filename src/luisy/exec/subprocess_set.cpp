@@ -81,6 +81,20 @@ void check_spawn_call(int rc, const char* what) {
   }
 }
 
+// The environment of the commands: luisy's own, less the credentials of its remote cache,
+// which a command has no business with (and which could otherwise end up in an output that
+// is shared through that very cache).
+std::vector<char*> child_environment() {
+  std::vector<char*> env;
+  for (char** entry = environ; *entry; ++entry) {
+    std::string_view text(*entry);
+    if (text.starts_with("LUISY_AZURE_STORAGE_KEY=") || text.starts_with("LUISY_AZURE_SAS_TOKEN=")) continue;
+    env.push_back(*entry);
+  }
+  env.push_back(nullptr);
+  return env;
+}
+
 // What the child runs: argv for a direct spawn of a simple command, else /bin/sh -c.
 struct Argv {
   std::string file;                // passed to posix_spawnp
@@ -220,7 +234,8 @@ int SubprocessSet::start(const std::string& command, const std::string& director
   Child child;
   child.id = id;
   child.started = Clock::now();
-  int rc = posix_spawnp(&child.pid, argv.file.c_str(), actions, attr, cargv.data(), environ);
+  std::vector<char*> env = child_environment();
+  int rc = posix_spawnp(&child.pid, argv.file.c_str(), actions, attr, cargv.data(), env.data());
   close(out[1]);
   if (rc != 0) {
     close(out[0]);

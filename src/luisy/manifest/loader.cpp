@@ -17,6 +17,13 @@ namespace luisy::manifest {
 
 namespace {
 
+bool is_credential_variable(std::string_view name) {
+  for (std::string_view secret : {"LUISY_AZURE_STORAGE_KEY", "LUISY_AZURE_SAS_TOKEN", "AZURE_STORAGE_CONNECTION_STRING",
+                                  "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN"})
+    if (name == secret) return true;
+  return false;
+}
+
 constexpr std::string_view kTopKeys[] = {"luisy", "project", "remote",       "params",
                                          "tools", "tasks",   "confirm_after"};
 constexpr std::string_view kTaskKeys[] = {"cmd",    "inputs", "outputs",     "requires", "params",
@@ -377,6 +384,10 @@ TaskSpec Reader::read_task(const YAML::Node& key, const YAML::Node& body) const 
                                          of_task, describe(item)));
             }
             check_identifier(item, "environment variable name");
+            if (is_credential_variable(value_of(item).text))
+              fail(at(item), fmt::format("'env' {} names {}, a credential: its value would become part "
+                                         "of the task's key and of the records shared through the cache",
+                                         of_task, value_of(item).text));
             task.env.push_back(value_of(item));
           });
         } else if (name == "description") {
