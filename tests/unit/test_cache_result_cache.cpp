@@ -87,7 +87,12 @@ class ScriptedStore : public RemoteStore {
 // A task's result in `ws`: out/a.txt (mode 0755), out/dir/ with two files.
 ResultRecord make_result(const std::string& ws, const std::string& flavour) {
   ResultRecord r;
-  r.key = util::digest_of("key " + flavour);
+  // A preimage as hash::serialize_preimage writes it: remote records must hash to their key
+  // and declare their outputs in it.
+  std::string cmd = "make " + flavour;
+  r.preimage = "luisy-key 1\ncmd " + std::to_string(cmd.size()) + ":" + cmd +
+               "\noutput 9:out/a.txt\noutput 8:out/dir/\nend\n";
+  r.key = util::digest_of(r.preimage);
   util::Digest a = write_file(ws + "/out/a.txt", "alpha " + flavour);
   ::chmod((ws + "/out/a.txt").c_str(), 0755);
   util::Digest x = write_file(ws + "/out/dir/x", "x " + flavour);
@@ -96,7 +101,6 @@ ResultRecord make_result(const std::string& ws, const std::string& flavour) {
   r.files = {{"out/a.txt", a, 6 + flavour.size(), 0755},
              {"out/dir/sub/y", y, 100000 + flavour.size(), 0644},
              {"out/dir/x", x, 2 + flavour.size(), 0644}};
-  r.preimage = "preimage " + flavour;
   r.created_by = "ana@laptop";
   return r;
 }

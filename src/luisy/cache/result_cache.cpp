@@ -141,23 +141,28 @@ std::optional<ResultRecord> ResultCache::lookup(const util::Digest& key, bool us
     if (!failure.message.empty()) remote_failed(failure.message);
     return miss();
   }
+  // A record is used only if it parses and agrees with itself (see record_inconsistency).
+  auto trusted = [&](const std::string& text, std::string* why) -> std::optional<ResultRecord> {
+    auto parsed = parse_record(text, key, why);
+    if (parsed) *why = record_inconsistency(*parsed);
+    if (!parsed || !why->empty()) return std::nullopt;
+    return parsed;
+  };
   std::string error;
-  auto record = parse_record(*bytes, key, &error);
+  auto record = trusted(*bytes, &error);
   if (!record) {
     // A body damaged in transit looks the same as a damaged record: read it once more
     // before calling the record malformed.
     remote::Failure again_failure;
-    if (auto again = remote_->get_record(key, &again_failure)) {
-      std::string again_error;
-      if (auto parsed = parse_record(*again, key, &again_error)) record = std::move(parsed);
-    }
+    std::string again_error;
+    if (auto again = remote_->get_record(key, &again_failure)) record = trusted(*again, &again_error);
   }
   if (!record) {
     {
       std::lock_guard lock(mutex_);
       ++stats_.errors;
     }
-    warn(fmt::format("ignoring the malformed remote record {}: {}", util::to_hex(key), error));
+    warn(fmt::format("refused the remote record {}, not used: {}", util::to_hex(key), error));
     return miss();
   }
   try {
@@ -171,7 +176,8 @@ std::optional<ResultRecord> ResultCache::lookup(const util::Digest& key, bool us
 }
 
 bool ResultCache::fetch_blobs(const std::vector<util::Digest>& digests,
-                              const std::vector<uint64_t>& sizes, std::string* error) {
+                              const std::vector<uint64_t>& sizes, const util::Digest& key,
+                              std::string* error) {
   if (!remote_usable()) {
     if (error)
       *error = fmt::format("{} file(s) are not in the local cache and {}", digests.size(),
@@ -220,8 +226,8 @@ bool ResultCache::fetch_blobs(const std::vector<util::Digest>& digests,
         std::lock_guard lock(mutex_);
         ++stats_.errors;
       }
-      warn(
-          fmt::format("refused a blob from remote cache {}: {}", remote_->describe(), adopt_error));
+      warn(fmt::format("refused a blob of record {} from remote cache {}, not used: {}",
+                       util::to_hex(key), remote_->describe(), adopt_error));
       if (ok && error) *error = adopt_error;
       ok = false;
     }
@@ -241,7 +247,7 @@ bool ResultCache::restore(const ResultRecord& record, const std::string& workspa
       sizes.push_back(file.size);
     }
   }
-  if (!missing.empty() && !fetch_blobs(missing, sizes, error)) return false;
+  if (!missing.empty() && !fetch_blobs(missing, sizes, record.key, error)) return false;
 
   // A directory output must match its tree digest: entries the record does not name go.
   std::set<std::string> named;
@@ -265,7 +271,7 @@ bool ResultCache::restore(const ResultRecord& record, const std::string& workspa
     // The local blob was corrupt (and is now removed) or vanished: fetch it once more.
     if (!local_.has_blob(file.digest) && remote_usable()) {
       std::string fetch_error;
-      if (fetch_blobs({file.digest}, {file.size}, &fetch_error) &&
+      if (fetch_blobs({file.digest}, {file.size}, record.key, &fetch_error) &&
           local_.place_blob(file.digest, dest, file.mode, &place_error))
         continue;
       if (!fetch_error.empty()) place_error = fetch_error;

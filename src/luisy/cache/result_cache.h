@@ -48,7 +48,8 @@ class ResultCache {
 
   // The local record, else (when use_remote) the remote one, which is then saved locally.
   // nullopt on a miss. A remote failure warns once, counts an error, marks the remote failed
-  // for the rest of the run and gives a miss; a malformed remote record is also a miss.
+  // for the rest of the run and gives a miss. A remote record that is malformed or does not
+  // stand for its key (record_inconsistency) is refused with a warning: also a miss.
   std::optional<ResultRecord> lookup(const util::Digest& key, bool use_remote);
 
   // Makes every file of the record present in the workspace: blobs missing locally are
@@ -90,9 +91,10 @@ class ResultCache {
   void warn(const std::string& message);
   void report(const TransferReport& transfer);
   // Downloads blobs into the local store; false and *error unless every one arrived intact.
-  // `sizes` (same order; 0 = unknown) lets a transfer refuse a cut body and retry it.
+  // `sizes` (same order; 0 = unknown) lets a transfer refuse a cut body and retry it; `key`
+  // names the record they belong to, in warnings.
   bool fetch_blobs(const std::vector<util::Digest>& digests, const std::vector<uint64_t>& sizes,
-                   std::string* error);
+                   const util::Digest& key, std::string* error);
   // Uploads again, from the workspace file named in `sources` (hex -> (digest, path)), the
   // transfers that failed because their local-store copy was evicted meanwhile.
   void retry_evicted_from_workspace(

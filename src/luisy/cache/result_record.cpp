@@ -113,7 +113,76 @@ struct Reader {
   }
 };
 
+// The output paths of a key preimage (hash::serialize_preimage): lines "TAG ITEM...\n"
+// after a header line, each item " LEN:BYTES" or " -". nullopt when the text is not of that
+// shape. Read here rather than with hash::parse_preimage so that cache/ stays below hash/.
+std::optional<std::vector<std::string>> preimage_outputs(std::string_view text) {
+  size_t pos = text.find('\n');
+  if (pos == std::string_view::npos) return std::nullopt;
+  ++pos;
+  std::vector<std::string> outputs;
+  while (pos < text.size()) {
+    size_t tag_start = pos;
+    while (pos < text.size() && text[pos] >= 'a' && text[pos] <= 'z') ++pos;
+    std::string_view tag = text.substr(tag_start, pos - tag_start);
+    std::vector<std::string_view> items;
+    while (pos < text.size() && text[pos] == ' ') {
+      ++pos;
+      if (pos < text.size() && text[pos] == '-') {
+        ++pos;
+        continue;
+      }
+      size_t length = 0, digits = 0;
+      while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+        if (++digits > 12) return std::nullopt;
+        length = length * 10 + static_cast<size_t>(text[pos++] - '0');
+      }
+      if (digits == 0 || pos >= text.size() || text[pos] != ':') return std::nullopt;
+      ++pos;
+      if (length > text.size() - pos) return std::nullopt;
+      items.push_back(text.substr(pos, length));
+      pos += length;
+    }
+    if (pos >= text.size() || text[pos] != '\n') return std::nullopt;
+    ++pos;
+    if (tag == "output") {
+      if (items.size() != 1) return std::nullopt;
+      outputs.emplace_back(items[0]);
+    }
+  }
+  return outputs;
+}
+
 }  // namespace
+
+std::string record_inconsistency(const ResultRecord& record) {
+  if (util::digest_of(record.preimage) != record.key)
+    return "its preimage does not hash to its key";
+  auto declared = preimage_outputs(record.preimage);
+  if (!declared) return "its preimage is malformed";
+  if (declared->size() != record.outputs.size())
+    return fmt::format("it lists {} outputs where its preimage declares {}", record.outputs.size(),
+                       declared->size());
+  for (size_t i = 0; i < declared->size(); ++i)
+    if (record.outputs[i].path != (*declared)[i])
+      return fmt::format("output \"{}\" is not the declared output \"{}\"", record.outputs[i].path,
+                         (*declared)[i]);
+  for (const auto& file : record.files) {
+    bool covered = false;
+    for (const auto& output : record.outputs) {
+      if (output.path.back() == '/') {
+        covered = file.path.starts_with(output.path);
+      } else if (file.path == output.path) {
+        if (file.digest != output.digest)
+          return fmt::format("file \"{}\" has another digest than its output", file.path);
+        covered = true;
+      }
+      if (covered) break;
+    }
+    if (!covered) return fmt::format("file \"{}\" is not one of its outputs", file.path);
+  }
+  return {};
+}
 
 std::optional<ResultRecord> parse_record(std::string_view json, const util::Digest& expected_key,
                                          std::string* error) {

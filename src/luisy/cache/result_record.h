@@ -53,6 +53,13 @@ std::string serialize_record(const ResultRecord& record);
 std::optional<ResultRecord> parse_record(std::string_view json, const util::Digest& expected_key,
                                          std::string* error);
 
+// Whether a record (already parsed) can stand for its key, as a record from a remote must
+// before it is used: its preimage hashes to its key, its outputs are the preimage's outputs
+// in order, and each file is a file output (with that output's digest) or lies under a
+// directory output. Without this a record could restore files onto any workspace path,
+// sources included. Empty when it holds, else why not.
+std::string record_inconsistency(const ResultRecord& record);
+
 // Whether a record path may be used under the workspace: relative, non-empty, no '..'
 // component, no '\0', '\n' or '\r'. `allow_trailing_slash` for directory outputs.
 bool is_safe_record_path(std::string_view path, bool allow_trailing_slash);

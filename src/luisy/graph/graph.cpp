@@ -210,7 +210,8 @@ Graph build_graph(const manifest::Pipeline& pipeline, const GraphOptions& option
 
   // Every instance the pipeline defines, so that an input can find its producer anywhere.
   Universe universe = expand_universe(table, pipeline, bindings, roots);
-  OutputIndex outputs = index_outputs(universe, table, pipeline);
+  WorkspacePaths paths(pipeline.directory, pipeline.allow_outside_workspace);
+  OutputIndex outputs = index_outputs(universe, table, pipeline, paths);
 
   std::vector<InstanceId> wanted;
   for (const auto& target : targets) {
@@ -242,7 +243,7 @@ Graph build_graph(const manifest::Pipeline& pipeline, const GraphOptions& option
   while (!work.empty()) {
     InstanceId id = work.back();
     work.pop_back();
-    resolve_sources(id, universe, table, pipeline, outputs, globs);
+    resolve_sources(id, universe, table, pipeline, outputs, globs, paths);
     for (InstanceId dep : universe.instances[id].deps)
       if (!needed[dep]++) work.push_back(dep);
   }

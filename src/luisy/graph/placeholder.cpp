@@ -26,7 +26,7 @@ int parse_index(std::string_view inner, std::string_view prefix) {
   std::string_view rest = inner.substr(prefix.size());
   if (rest.front() != '[' || rest.back() != ']') return -1;
   std::string_view digits = rest.substr(1, rest.size() - 2);
-  if (digits.empty() || digits.size() > 6) return -1;
+  if (digits.empty() || digits.size() > 9) return -1;  // as manifest::check_template
   int value = 0;
   for (char c : digits) {
     if (c < '0' || c > '9') return -1;

@@ -85,7 +85,7 @@ std::optional<Producer> OutputIndex::enclosing_directory(std::string_view path) 
 }
 
 OutputIndex index_outputs(const Universe& universe, const TaskTable& table,
-                          const manifest::Pipeline& pipeline) {
+                          const manifest::Pipeline& pipeline, WorkspacePaths& paths) {
   OutputIndex index;
   index.by_path.reserve(universe.instances.size() * 2);
   auto fail = [&](InstanceId id, size_t output, const std::string& message) {
@@ -95,6 +95,10 @@ OutputIndex index_outputs(const Universe& universe, const TaskTable& table,
   for (InstanceId id = 0; id < universe.instances.size(); ++id) {
     const auto& outputs = universe.instances[id].outputs;
     for (size_t o = 0; o < outputs.size(); ++o) {
+      if (std::string problem = paths.problem(outputs[o], true); !problem.empty())
+        fail(id, o,
+             fmt::format("output '{}' of task {} {}", outputs[o], universe.instances[id].label,
+                         problem));
       std::string key(without_slash(outputs[o]));
       auto [it, inserted] = index.by_path.try_emplace(key, Producer{id, o});
       if (!inserted) {
@@ -125,7 +129,7 @@ OutputIndex index_outputs(const Universe& universe, const TaskTable& table,
 
 void resolve_sources(InstanceId id, Universe& universe, const TaskTable& table,
                      const manifest::Pipeline& pipeline, const OutputIndex& outputs,
-                     GlobCache& globs) {
+                     GlobCache& globs, WorkspacePaths& paths) {
   const InstanceInfo& info = universe.info[id];
   const TaskInfo& task = table.tasks[info.task];
   std::unordered_set<InstanceId> deps(universe.instances[id].deps.begin(),
@@ -139,9 +143,16 @@ void resolve_sources(InstanceId id, Universe& universe, const TaskTable& table,
     std::string path = expand_path(input, info);
     const Location& where = input.value->where;
     const std::string& label = universe.instances[id].label;
+    auto check = [&](const std::string& file) {
+      if (std::string problem = paths.problem(file, false); !problem.empty())
+        throw manifest::ManifestError(
+            where, fmt::format("input '{}' of task {} {}", file, label, problem), pipeline.source);
+    };
+    check(path);
     if (util::has_glob_chars(path)) {
       size_t before = sources.size();
       for (const auto& match : expand(path, pipeline, globs)) {
+        check(match);
         auto producer = outputs.find(match);
         if (producer && producer->instance == id) continue;  // what it wrote last time
         if (producer) depend_on(producer->instance);

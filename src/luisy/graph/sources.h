@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "luisy/graph/expand.h"
+#include "luisy/graph/workspace_paths.h"
 
 namespace luisy::graph::detail {
 
@@ -29,9 +30,10 @@ struct OutputIndex {
 };
 
 // Throws manifest::ManifestError, at the later output, when two instances write one path
-// or one writes inside another's directory output.
+// or one writes inside another's directory output, and at the output when it leaves the
+// workspace (see WorkspacePaths).
 OutputIndex index_outputs(const Universe& universe, const TaskTable& table,
-                          const manifest::Pipeline& pipeline);
+                          const manifest::Pipeline& pipeline, WorkspacePaths& paths);
 
 struct GlobCache {
   std::unordered_map<std::string, std::vector<std::string>> matches;
@@ -39,9 +41,10 @@ struct GlobCache {
 };
 
 // Fills instance.sources and appends the edges its inputs imply to instance.deps.
-// Throws for missing inputs, globs that match nothing, an input that is its own output.
+// Throws for missing inputs, globs that match nothing, an input that is its own output, an
+// input (or a file a glob matched) outside the workspace.
 void resolve_sources(InstanceId id, Universe& universe, const TaskTable& table,
                      const manifest::Pipeline& pipeline, const OutputIndex& outputs,
-                     GlobCache& globs);
+                     GlobCache& globs, WorkspacePaths& paths);
 
 }  // namespace luisy::graph::detail

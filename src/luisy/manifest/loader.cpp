@@ -1,11 +1,13 @@
 #include "luisy/manifest/loader.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
 #include <cstring>
 #include <span>
+#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -25,7 +27,8 @@ bool is_credential_variable(std::string_view name) {
 }
 
 constexpr std::string_view kTopKeys[] = {"luisy", "project", "remote",       "params",
-                                         "tools", "tasks",   "confirm_after"};
+                                         "tools", "tasks",   "confirm_after",
+                                         "allow_outside_workspace"};
 constexpr std::string_view kTaskKeys[] = {"cmd",    "inputs", "outputs",     "requires", "params",
                                           "matrix", "env",    "description", "tools",    "always",
                                           "frozen", "cache"};
@@ -128,7 +131,15 @@ class Reader {
     return value.Scalar();
   }
 
-  Value value_of(const YAML::Node& scalar) const { return Value{scalar.Scalar(), at(scalar)}; }
+  // Every command, path and parameter value passes here. A NUL ("\0" in a double-quoted
+  // string) would cut a path or command short where the C library reads it, so that luisy
+  // and the file system would disagree about the name (a glob recursed forever on it:
+  // tests/fuzz/corpus/loader/regress-nul-in-glob.yaml).
+  Value value_of(const YAML::Node& scalar) const {
+    if (scalar.Scalar().find('\0') != std::string::npos)
+      fail(at(scalar), "a value cannot contain a NUL character (\\0)");
+    return Value{scalar.Scalar(), at(scalar)};
+  }
 
   // A list of scalars; a single scalar counts as a list of one.
   template <typename Visit>
@@ -187,8 +198,10 @@ class Reader {
                                 const std::string& context) const;
   bool read_bool(const YAML::Node& key, const YAML::Node& value, const std::string& what) const;
   void check_version(const YAML::Node& root) const;
+  bool read_allow_outside(const YAML::Node& root) const;
 
   std::string_view source_;
+  bool allow_outside_ = false;  // `allow_outside_workspace: true`, read before the tasks
   const std::string& path_;
 };
 
@@ -228,7 +241,8 @@ std::vector<Value> Reader::read_paths(const YAML::Node& key, const YAML::Node& v
       fail(at(item), fmt::format("entries of {} must be paths, not {}", list, describe(item)));
     }
     check_template_value(item, TemplateUse::kPath, list);
-    if (auto problem = check_workspace_path(item.Scalar(), kind)) {
+    bool opted_in = allow_outside_ && !item.Scalar().empty();  // empty is never a path
+    if (auto problem = opted_in ? std::nullopt : check_workspace_path(item.Scalar(), kind)) {
       fail(at_offset(item, problem->offset), fmt::format("in {}: {}", list, problem->message));
     }
     paths.push_back(value_of(item));
@@ -434,6 +448,20 @@ void Reader::check_version(const YAML::Node& root) const {
   fail(at(root), "missing 'luisy: 1' (the pipeline file version) at top level");
 }
 
+// Paths are checked as the tasks are read, so the opt-in is read first wherever it stands.
+bool Reader::read_allow_outside(const YAML::Node& root) const {
+  for (const auto& entry : root) {
+    if (!entry.first.IsScalar() || entry.first.Scalar() != "allow_outside_workspace") continue;
+    const std::string& value =
+        scalar(entry.first, entry.second, "'allow_outside_workspace'", "true or false");
+    if (value == "true" || value == "True" || value == "TRUE") return true;
+    if (value == "false" || value == "False" || value == "FALSE") return false;
+    fail(at(entry.second),
+         fmt::format("'allow_outside_workspace' must be true or false, not '{}'", value));
+  }
+  return false;
+}
+
 Pipeline Reader::read(const YAML::Node& root) {
   if (!root.IsMap()) {
     fail(at(root), fmt::format("a pipeline file must be a mapping with 'luisy', 'project' and "
@@ -441,14 +469,16 @@ Pipeline Reader::read(const YAML::Node& root) {
                                describe(root)));
   }
   check_version(root);
+  allow_outside_ = read_allow_outside(root);
   Pipeline pipeline;
+  pipeline.allow_outside_workspace = allow_outside_;
   bool has_project = false;
   bool has_tasks = false;
   const std::string top = "at top level";
   for_each_entry(
       root, "key", top, [&](const YAML::Node& k, const std::string& name, const YAML::Node& v) {
-        if (name == "luisy") {
-          // Checked by check_version.
+        if (name == "luisy" || name == "allow_outside_workspace") {
+          // Read by check_version and read_allow_outside.
         } else if (name == "project") {
           const std::string& project = scalar(k, v, "'project'", "a name");
           if (!is_project_name(project)) {
@@ -527,28 +557,79 @@ std::string yaml_hint(std::string_view source, const YAML::Mark& mark) {
   return {};
 }
 
+// Counts the documents of a stream without building them, and notices a parser that stops
+// advancing: yaml-cpp 0.7 (YAML::LoadAll) loops forever, allocating empty documents, on a
+// stray ',' at the top level of a document (found by tests/fuzz/fuzz_loader).
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;  // of each document
+  std::vector<YAML::Mark> nodes;   // of each document's first node
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void node(const YAML::Mark& mark) {
+    if (nodes.size() < starts.size()) nodes.push_back(mark);
+  }
+};
+
 }  // namespace
 
 Pipeline parse_pipeline(std::string_view text, const std::string& path) {
   Reader reader(text, path);
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    // A second document makes the file wrong; a document that starts where the previous
+    // one did means the parser is stuck on a token it cannot use (a third start tells a
+    // second document that is stuck from one that is fine).
+    std::istringstream stream{std::string(text)};
+    YAML::Parser parser(stream);
+    DocumentCounter counter;
+    while (counter.starts.size() < 3 && parser.HandleNextDocument(counter)) {
+    }
+    const auto& starts = counter.starts;
+    if (starts.empty()) {
+      reader.fail(Location{path, 1, 1},
+                  "the pipeline file is empty; it needs 'luisy: 1', "
+                  "'project' and 'tasks'");
+    }
+    for (size_t i = 1; i < starts.size(); ++i) {
+      if (starts[i].pos != starts[i - 1].pos) continue;
+      size_t pos = static_cast<size_t>(starts[i].pos);
+      std::string token = pos < text.size() ? std::string(1, text[pos]) : "end of file";
+      reader.fail(reader.at(starts[i]),
+                  fmt::format("invalid YAML: unexpected '{}' outside a flow collection ([ ] or "
+                              "{{ }}){}",
+                              token, yaml_hint(text, starts[i])));
+    }
+    if (starts.size() > 1) {
+      reader.fail(reader.at(counter.nodes.size() > 1 ? counter.nodes[1] : starts[1]),
+                  "a pipeline file holds one YAML document, not several");
+    }
+    document = YAML::Load(std::string(text));
   } catch (const YAML::ParserException& e) {
     reader.fail(reader.at(e.mark),
                 fmt::format("invalid YAML: {}{}", e.msg, yaml_hint(text, e.mark)));
   } catch (const YAML::Exception& e) {
     reader.fail(reader.at(e.mark), fmt::format("cannot read YAML: {}", e.msg));
   }
-  if (documents.empty()) {
-    reader.fail(Location{path, 1, 1},
-                "the pipeline file is empty; it needs 'luisy: 1', "
-                "'project' and 'tasks'");
-  }
-  if (documents.size() > 1) {
-    reader.fail(reader.at(documents[1]), "a pipeline file holds one YAML document, not several");
-  }
-  Pipeline pipeline = reader.read(documents.front());
+  Pipeline pipeline = reader.read(document);
   pipeline.path = path;
   pipeline.directory = util::dirname(util::absolute_path(path));
   pipeline.source = std::string(text);

@@ -59,6 +59,9 @@ struct Pipeline {
   Location project_where;
   std::string remote;  // optional `remote:` URL (never credentials)
   Location remote_where;
+  // `allow_outside_workspace: true`: inputs and outputs may be absolute, use '..' or go
+  // through symbolic links that leave the workspace (never shared through a remote).
+  bool allow_outside_workspace = false;
   std::vector<NamedValue> params;  // pipeline-wide defaults
   std::vector<Value> tools;        // pipeline-wide `tools:`, added to every task's
   // `confirm_after:` seconds a deleted output's last run must have taken before a build on a

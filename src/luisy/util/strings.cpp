@@ -16,6 +16,16 @@ std::string shell_quote(std::string_view word) {
   if (word.empty()) return "''";
   bool safe = true;
   for (char c : word) safe = safe && (is_safe_char(c) || c == '=');
+  // NAME=value as the first word of a command would be a variable assignment (PATH=/tmp/x),
+  // not an argument: quoted, it stays a word (found by tests/fuzz/fuzz_placeholder).
+  size_t eq = word.find('=');
+  if (eq != std::string_view::npos && eq > 0 && !(word[0] >= '0' && word[0] <= '9')) {
+    bool name = true;
+    for (char c : word.substr(0, eq))
+      name = name && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_');
+    safe = safe && !name;
+  }
   if (safe) return std::string(word);
   std::string quoted = "'";
   for (char c : word) {

@@ -138,6 +138,24 @@ AzureConfig azure_config_from(const std::string& url, const GetEnv& getenv) {
     throw Error(
         fmt::format("the Azure remote is not configured: missing {}", util::join(missing, "; ")));
 
+  // Both become part of a host name or URL path: a pipeline's `remote:` (hostile input like
+  // the rest of the file) must not be able to point signed requests at another host.
+  auto only = [](const std::string& text, std::string_view extra) {
+    for (char c : text)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            extra.find(c) != std::string_view::npos))
+        return false;
+    return true;
+  };
+  if (!only(config.account, ""))
+    throw Error(
+        fmt::format("invalid Azure storage account name '{}': use lowercase letters and digits",
+                    config.account));
+  if (!only(config.container, "-") && config.container != "$root")
+    throw Error(
+        fmt::format("invalid Azure container name '{}': use lowercase letters, digits and '-'",
+                    config.container));
+
   if (config.endpoint.empty())
     config.endpoint = fmt::format("https://{}.blob.core.windows.net", config.account);
   config.endpoint = strip_trailing_slash(config.endpoint);

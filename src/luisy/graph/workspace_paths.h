@@ -1,0 +1,34 @@
+#pragma once
+// Private to graph/: whether an input or output path, after substitution and normalisation,
+// stays inside the workspace. The loader already refused absolute paths and '..' in the
+// templates; this sees what parameter values make of them ({dir} = "../x") and what the
+// file system makes of them (a symbolic link that leads out).
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace luisy::graph::detail {
+
+class WorkspacePaths {
+ public:
+  // `allow_outside`: the pipeline opted in (`allow_outside_workspace: true`); then only the
+  // workspace itself and its .luisy/ are refused as outputs.
+  WorkspacePaths(const std::string& workspace, bool allow_outside);
+
+  // Empty when `path` (workspace-relative, normalised; a trailing '/' for a directory) may
+  // be used; else why not, as the end of a sentence starting "input 'x' of task T ...".
+  std::string problem(const std::string& path, bool is_output);
+
+ private:
+  // The real path of the workspace-relative directory `dir` ("" is the workspace), through
+  // its deepest existing ancestor; memoised, since thousands of paths share a few folders.
+  const std::string& real_dir(const std::string& dir);
+  bool inside(std::string_view real) const;
+
+  std::string workspace_;
+  std::string root_;  // realpath of the workspace
+  bool allow_outside_;
+  std::unordered_map<std::string, std::string> real_dirs_;
+};
+
+}  // namespace luisy::graph::detail
