@@ -7,7 +7,13 @@
 #include <cstdio>
 #include <ctime>
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
+#include <functional>
+#include <mutex>
+#include <queue>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 
 #include "luisy/cache/file_copy.h"
@@ -35,6 +41,97 @@ namespace {
 
 enum class NodeState { kWaiting, kUpToDate, kCached, kQueued, kRunning, kDone, kFailed, kSkipped };
 
+// Keeps results in the local store on a thread of its own. Storing a result creates files
+// (a blob per output, then the record), and on a busy file system a creation can take
+// milliseconds: done in the build loop, it would leave job slots idle between a task's end
+// and the next start. The thread stores each result's blobs before its record, as
+// ResultCache::store_local always does, so a kill -9 at any instant leaves no record whose
+// blobs are missing; the copy is hashed on the way (a file that changed since it was hashed
+// is not stored). Failures come back to the build loop, which reports them.
+class StoreWriter {
+ public:
+  // `cache` may be null when nothing will be added.
+  StoreWriter(cache::ResultCache* cache, std::string workspace_dir)
+      : cache_(cache), workspace_dir_(std::move(workspace_dir)) {}
+  ~StoreWriter() { finish(); }
+
+  void add(std::string label, cache::ResultRecord record) {
+    bool was_empty;
+    {
+      std::lock_guard lock(mutex_);
+      was_empty = queue_.empty();
+      queue_.push_back({std::move(label), std::move(record)});
+    }
+    if (!thread_.joinable()) {
+      try {
+        thread_ = std::thread([this] { run(); });
+      } catch (const std::system_error&) {
+        // No thread to be had: store it here and now.
+        std::unique_lock lock(mutex_);
+        bool done = std::exchange(done_, true);
+        lock.unlock();
+        run();
+        lock.lock();
+        done_ = done;
+        return;
+      }
+    }
+    // The thread waits only on an empty queue: a wake-up (a futex call) is needed only then.
+    if (was_empty) wake_.notify_one();
+  }
+
+  // (label, error) of each result that could not be stored since the last call.
+  std::vector<std::pair<std::string, std::string>> take_failures() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(failures_, {});
+  }
+
+  // Stores what is queued, then stops the thread.
+  void finish() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  struct Item {
+    std::string label;
+    cache::ResultRecord record;
+  };
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [this] { return done_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // done_
+      Item item = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      std::string error;
+      bool stored = false;
+      try {
+        stored = cache_->store_local(item.record, workspace_dir_, &error);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      lock.lock();
+      if (!stored) failures_.emplace_back(std::move(item.label), std::move(error));
+    }
+  }
+
+  cache::ResultCache* cache_;
+  std::string workspace_dir_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Item> queue_;
+  std::vector<std::pair<std::string, std::string>> failures_;
+  bool done_ = false;
+  std::thread thread_;  // started with the first result
+};
+
 class Builder {
  public:
   Builder(Plan& plan, const BuildOptions& options, status::Status& status, state::BuildLog& log,
@@ -47,8 +144,10 @@ class Builder {
         stats_(stats),
         evaluator_(plan, stats, log),
         slots_(options.jobs, options.jobserver),
-        nodes_(plan.graph.instances.size()) {}
+        nodes_(plan.graph.instances.size()),
+        writer_(options.cache, plan.workspace.directory) {}
   ~Builder() {
+    writer_.finish();  // before the cache it writes into can go
     if (options_.cache) options_.cache->set_transfer_callback({});
   }
 
@@ -79,6 +178,8 @@ class Builder {
   bool materialize(graph::InstanceId id);
   bool fetch_missing_inputs(graph::InstanceId id);
   void store_result(graph::InstanceId id);
+  // Waits for the store writer (when `wait`) and reports what it could not store.
+  void report_store_failures(bool wait);
   int upload_results();
   void update_total() { status_.set_total(nodes_.size() - summary_.up_to_date - summary_.skipped); }
   void warn_once(const std::string& message);
@@ -99,7 +200,9 @@ class Builder {
   exec::JobSlots slots_;  // destroyed after processes_: tokens go back once children are gone
   exec::SubprocessSet processes_;
   std::vector<Node> nodes_;
-  std::deque<graph::InstanceId> to_evaluate_;
+  // Lowest id first: instances are in topological order, so a no-op build evaluates them
+  // exactly in order, walking the graph, the log and the recorder sequentially.
+  std::priority_queue<graph::InstanceId, std::vector<graph::InstanceId>, std::greater<>> to_evaluate_;
   std::deque<graph::InstanceId> to_run_;
   std::unordered_map<int, graph::InstanceId> running_;  // process id -> instance
   status::BuildSummary summary_;
@@ -107,6 +210,7 @@ class Builder {
   int interrupted_ = 0;
   int signals_handled_ = 0;
   bool warned_store_ = false;
+  StoreWriter writer_;  // declared late: destroyed (joined) before what it uses
   std::vector<std::string> refused_;  // --accept: instances whose outputs are missing
   // Digest (hex) of a blob or key -> the label and output path it belongs to.
   std::unordered_map<std::string, std::pair<std::string, std::string>> transfer_names_;
@@ -116,7 +220,7 @@ int Builder::run() {
   for (graph::InstanceId id : graph_.targets) nodes_[id].is_target = true;
   for (graph::InstanceId id = 0; id < nodes_.size(); ++id) {
     nodes_[id].pending_deps = graph_.instances[id].deps.size();
-    if (nodes_[id].pending_deps == 0) to_evaluate_.push_back(id);
+    if (nodes_[id].pending_deps == 0) to_evaluate_.push(id);
   }
   status_.build_started(nodes_.size());
   if (options_.cache)
@@ -126,8 +230,8 @@ int Builder::run() {
 
   while (true) {
     while (!stopping_ && !to_evaluate_.empty()) {
-      graph::InstanceId id = to_evaluate_.front();
-      to_evaluate_.pop_front();
+      graph::InstanceId id = to_evaluate_.top();
+      to_evaluate_.pop();
       evaluate(id);
     }
     while (!stopping_ && !to_run_.empty() && slots_.try_acquire()) {
@@ -157,6 +261,7 @@ int Builder::run() {
     }
   }
 
+  report_store_failures(true);  // every result is in the store before any upload
   int upload_status = kExitOk;
   if (options_.upload && !interrupted_) upload_status = upload_results();
   summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -208,12 +313,18 @@ void Builder::evaluate(graph::InstanceId id) {
   node.evaluation = std::move(*evaluation);
   // A target resolved earlier from a remote record without its files: fetch them now.
   if (node.evaluation.up_to_date && !node.evaluation.frozen && node.is_target &&
-      !log_.find(instance.label)->materialized && !materialize(id))
+      !node.evaluation.record->materialized && !materialize(id))
     node.evaluation.up_to_date = false;
   if (node.evaluation.up_to_date) {
     node.state = NodeState::kUpToDate;
     ++summary_.up_to_date;
-    if (!node.evaluation.frozen) evaluator_.set_outputs_from_record(id, *log_.find(instance.label));
+    // Only a run needs the preimage (for its record): free it now, so that a no-op over
+    // 10,000s of instances reuses this memory instead of growing the heap. (A result
+    // resolved from a remote record and never fetched may still have to run, in
+    // fetch_missing_inputs: it keeps its preimage.)
+    if (!node.evaluation.frozen && node.evaluation.record->materialized) node.evaluation.preimage = {};
+    // (materialize() recorded the label again: in place, so the pointer still holds.)
+    if (!node.evaluation.frozen) evaluator_.set_outputs_from_record(id, *node.evaluation.record);
     status_.task_up_to_date({instance.label, instance.command});
     update_total();
     release_dependents(id);
@@ -274,8 +385,9 @@ void Builder::finished(graph::InstanceId id, exec::ProcessResult& result) {
     return;
   }
   std::vector<std::optional<util::Digest>> digests;
+  std::vector<util::FileStat> on_disk;
   try {
-    digests = evaluator_.digest_outputs(id);
+    digests = evaluator_.digest_outputs(id, &on_disk);
   } catch (const Error& e) {
     fail(id, result.output + fmt::format("luisy: {}\n", e.what()), 1, result.seconds);
     return;
@@ -293,13 +405,10 @@ void Builder::finished(graph::InstanceId id, exec::ProcessResult& result) {
   state::TaskRecord record;
   record.label = instance.label;
   record.key = nodes_[id].evaluation.key;
+  record.outputs.reserve(digests.size());
   for (size_t i = 0; i < digests.size(); ++i) {
-    state::OutputRecord out{instance.outputs[i], *digests[i], 0, 0};
-    if (auto st = util::stat_path(path_of(instance.outputs[i]))) {
-      out.size = st->is_directory ? 0 : st->size;
-      out.mode = st->mode & 07777;
-    }
-    record.outputs.push_back(std::move(out));
+    const util::FileStat& st = on_disk[i];
+    record.outputs.push_back({instance.outputs[i], *digests[i], st.is_directory ? 0 : st.size, st.mode & 07777});
   }
   record.preimage = hash::serialize_preimage(nodes_[id].evaluation.preimage);
   record.seconds = result.seconds;
@@ -339,14 +448,14 @@ void Builder::release_dependents(graph::InstanceId id) {
   // Dependents that waited for this instance to run again after its fetch failed.
   for (graph::InstanceId waiter : nodes_[id].rerun_waiters)
     if (--nodes_[waiter].waiting_for_reruns == 0 && nodes_[waiter].state == NodeState::kWaiting)
-      to_evaluate_.push_back(waiter);
+      to_evaluate_.push(waiter);
   nodes_[id].rerun_waiters.clear();
   if (nodes_[id].released) return;
   nodes_[id].released = true;
   for (graph::InstanceId dependent : graph_.dependents[id])
     if (--nodes_[dependent].pending_deps == 0 && nodes_[dependent].waiting_for_reruns == 0 &&
         nodes_[dependent].state == NodeState::kWaiting)
-      to_evaluate_.push_back(dependent);
+      to_evaluate_.push(dependent);
 }
 
 void Builder::skip_dependents(graph::InstanceId id) {
@@ -380,9 +489,11 @@ bool Builder::use_cached_result(graph::InstanceId id) {
   if (!may_use_cache(id)) return false;
   Node& node = nodes_[id];
   const graph::TaskInstance& instance = graph_.instances[id];
-  bool in_local_store = util::exists(options_.cache->local().record_path(node.evaluation.key));
+  // Whether the local store answered: one lookup of the record file, not a stat first.
+  size_t local_hits = options_.cache->stats().hits_local;
   std::optional<cache::ResultRecord> hit = options_.cache->lookup(node.evaluation.key, options_.download);
   if (!hit) return false;
+  bool in_local_store = options_.cache->stats().hits_local > local_hits;
   auto restore_started = std::chrono::steady_clock::now();
   // Only what is needed is downloaded: an instance that is not a target is recorded with the
   // digests of its remote record; its files come when a task that runs locally needs them.
@@ -466,9 +577,21 @@ void Builder::store_result(graph::InstanceId id) {
   if (!options_.cache || !graph_.instances[id].cache) return;
   const graph::TaskInstance& instance = graph_.instances[id];
   std::string error;
+  // The record is made here (the stat cache belongs to this thread); the files are copied
+  // into the store by the writer thread.
   auto result = make_result_record(instance, *log_.find(instance.label), plan_.workspace.directory, stats_, &error);
-  if (result && options_.cache->store_local(*result, plan_.workspace.directory, &error)) return;
+  if (result) {
+    writer_.add(instance.label, std::move(*result));
+    report_store_failures(false);
+    return;
+  }
   warn_once(fmt::format("cannot keep the result of {} in the local cache: {}", instance.label, error));
+}
+
+void Builder::report_store_failures(bool wait) {
+  if (wait) writer_.finish();
+  for (const auto& [label, error] : writer_.take_failures())
+    warn_once(fmt::format("cannot keep the result of {} in the local cache: {}", label, error));
 }
 
 int Builder::upload_results() {
@@ -522,9 +645,10 @@ void Builder::accept(graph::InstanceId id) {
   const graph::TaskInstance& instance = graph_.instances[id];
   Node& node = nodes_[id];
   std::vector<std::optional<util::Digest>> digests;
+  std::vector<util::FileStat> on_disk;
   std::string missing;
   try {
-    digests = evaluator_.digest_outputs(id);
+    digests = evaluator_.digest_outputs(id, &on_disk);
   } catch (const Error& e) {
     missing = e.what();
   }
@@ -541,12 +665,8 @@ void Builder::accept(graph::InstanceId id) {
   record.label = instance.label;
   record.key = node.evaluation.key;
   for (size_t i = 0; i < digests.size(); ++i) {
-    state::OutputRecord out{instance.outputs[i], *digests[i], 0, 0};
-    if (auto st = util::stat_path(path_of(instance.outputs[i]))) {
-      out.size = st->is_directory ? 0 : st->size;
-      out.mode = st->mode & 07777;
-    }
-    record.outputs.push_back(std::move(out));
+    const util::FileStat& st = on_disk[i];
+    record.outputs.push_back({instance.outputs[i], *digests[i], st.is_directory ? 0 : st.size, st.mode & 07777});
   }
   record.preimage = hash::serialize_preimage(node.evaluation.preimage);
   // The time of the run that made these outputs still says what rebuilding them costs.
@@ -601,7 +721,8 @@ void Builder::report_transfer(const cache::TransferReport& report) {
 }  // namespace
 
 int run_build(Plan& plan, const BuildOptions& options, status::Status& status) {
-  plan.graph.compute_dependents();
+  // A loaded plan has them already.
+  if (plan.graph.dependents.size() != plan.graph.instances.size()) plan.graph.compute_dependents();
   if (options.dry_run) return print_dry_run(plan, options, status);
   const Workspace& workspace = plan.workspace;
   auto lock = lock_workspace(workspace);
@@ -657,7 +778,7 @@ std::vector<InstanceReport> inspect(Plan& plan, const RemoteLookup& remote_looku
     if (evaluation) report.key = evaluation->key;
     if (evaluation && evaluation->up_to_date) {
       report.up_to_date = true;
-      if (!evaluation->frozen) evaluator.set_outputs_from_record(id, *log.find(instance.label));
+      if (!evaluation->frozen) evaluator.set_outputs_from_record(id, *evaluation->record);
       continue;
     }
     if (evaluation) report.reason = evaluation->reason;

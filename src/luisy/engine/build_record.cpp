@@ -13,8 +13,9 @@ void write_build_records(const Workspace& workspace, const status::BuildRecorder
                          status::Status& status) {
   if (last_build) {
     try {
+      // A report, not state: not worth an fsync on every build.
       util::write_file_atomic(util::join_path(workspace.state_dir, "last-build.json"),
-                              recorder.last_build_json(exit_code));
+                              recorder.last_build_json(exit_code), util::Durability::kCache);
     } catch (const Error& e) {
       status.warning(fmt::format("cannot write last-build.json: {}", e.what()));
     }

@@ -11,8 +11,8 @@
 namespace luisy::engine {
 
 namespace {
-std::string without_slash(const std::string& path) {
-  if (path.size() > 1 && path.back() == '/') return path.substr(0, path.size() - 1);
+std::string_view without_slash(std::string_view path) {
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   return path;
 }
 }  // namespace
@@ -35,8 +35,19 @@ Evaluator::Evaluator(const Plan& plan, hash::StatCache& stats, const state::Buil
   }
 }
 
-std::optional<util::Digest> Evaluator::upstream_digest(const std::string& path, bool* known_upstream) {
-  auto it = producers_.find(without_slash(path));
+std::optional<util::Digest> Evaluator::upstream_digest(graph::InstanceId id, const std::string& path,
+                                                       bool* known_upstream) {
+  // Nearly always an output of one of its few deps: compare those before hashing the path.
+  std::string_view wanted = without_slash(path);
+  for (graph::InstanceId dep : graph_.instances[id].deps) {
+    const auto& outputs = graph_.instances[dep].outputs;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      if (without_slash(outputs[i]) != wanted) continue;
+      *known_upstream = true;
+      return outputs_[dep].digests[i];
+    }
+  }
+  auto it = producers_.find(wanted);
   if (it == producers_.end()) {
     *known_upstream = false;
     return std::nullopt;
@@ -86,7 +97,7 @@ std::optional<Evaluation> Evaluator::evaluate(graph::InstanceId id) {
   preimage.inputs.reserve(instance.inputs.size());
   for (const auto& path : instance.inputs) {
     bool from_upstream = false;
-    std::optional<util::Digest> digest = upstream_digest(path, &from_upstream);
+    std::optional<util::Digest> digest = upstream_digest(id, path, &from_upstream);
     if (from_upstream) {
       if (!digest) return std::nullopt;
     } else {
@@ -105,6 +116,7 @@ std::optional<Evaluation> Evaluator::evaluate(graph::InstanceId id) {
   }
 
   const state::TaskRecord* record = log_.find(instance.label);
+  evaluation.record = record;
   std::vector<std::optional<util::Digest>> on_disk;
   // A result resolved from a remote record and never fetched counts as done; its files are
   // fetched when something that runs locally needs them.
@@ -120,9 +132,14 @@ std::optional<Evaluation> Evaluator::evaluate(graph::InstanceId id) {
   return evaluation;
 }
 
-std::vector<std::optional<util::Digest>> Evaluator::digest_outputs(graph::InstanceId id) {
+std::vector<std::optional<util::Digest>> Evaluator::digest_outputs(graph::InstanceId id,
+                                                                   std::vector<util::FileStat>* stats) {
+  const auto& outputs = graph_.instances[id].outputs;
   std::vector<std::optional<util::Digest>> digests;
-  for (const auto& path : graph_.instances[id].outputs) digests.push_back(stats_.digest(workspace_dir_, path));
+  digests.reserve(outputs.size());
+  if (stats) stats->assign(outputs.size(), util::FileStat{});
+  for (size_t i = 0; i < outputs.size(); ++i)
+    digests.push_back(stats_.digest(workspace_dir_, outputs[i], stats ? &(*stats)[i] : nullptr));
   return digests;
 }
 

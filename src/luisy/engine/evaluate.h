@@ -4,12 +4,14 @@
 #include <optional>
 #include <unordered_map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "luisy/engine/plan.h"
 #include "luisy/graph/graph.h"
 #include "luisy/hash/task_key.h"
 #include "luisy/util/digest.h"
+#include "luisy/util/fs.h"
 
 namespace luisy::hash {
 class StatCache;
@@ -29,6 +31,9 @@ struct Evaluation {
   // A frozen instance counts as up to date while its outputs exist, whatever its key: its
   // outputs' digests were then taken from disk (set_outputs), not from its record.
   bool frozen = false;
+  // The build log's record of the instance when evaluated (null: none). Valid while the log
+  // keeps that label: recording it again updates the record in place.
+  const state::TaskRecord* record = nullptr;
 };
 
 // What is known about each instance's outputs during a build: their digests, by output index.
@@ -52,11 +57,14 @@ class Evaluator {
   // Outputs from the log record of an instance found up to date.
   void set_outputs_from_record(graph::InstanceId id, const state::TaskRecord& record);
 
-  // Digests of the declared outputs as on disk now (nullopt for a missing one).
-  std::vector<std::optional<util::Digest>> digest_outputs(graph::InstanceId id);
+  // Digests of the declared outputs as on disk now (nullopt for a missing one); with
+  // `stats`, also what stat said of each (for a missing one: all zero).
+  std::vector<std::optional<util::Digest>> digest_outputs(graph::InstanceId id,
+                                                          std::vector<util::FileStat>* stats = nullptr);
 
  private:
-  std::optional<util::Digest> upstream_digest(const std::string& path, bool* known_upstream);
+  std::optional<util::Digest> upstream_digest(graph::InstanceId id, const std::string& path,
+                                              bool* known_upstream);
   util::Digest tool_digest(const std::string& name);
   void settle_frozen(graph::InstanceId id, Evaluation& evaluation);
 
@@ -67,8 +75,8 @@ class Evaluator {
   hash::StatCache& stats_;
   const state::BuildLog& log_;
   std::vector<OutputDigests> outputs_;
-  // output path (without a trailing '/') -> (instance, output index)
-  std::unordered_map<std::string, std::pair<graph::InstanceId, size_t>> producers_;
+  // output path (without a trailing '/', viewing the graph's strings) -> (instance, output index)
+  std::unordered_map<std::string_view, std::pair<graph::InstanceId, size_t>> producers_;
   std::unordered_map<std::string, util::Digest> tool_digests_;  // digested once per evaluator
 };
 

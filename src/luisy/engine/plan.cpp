@@ -9,6 +9,8 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
+#include <unordered_set>
 
 #include "luisy/graph/serialize.h"
 #include "luisy/manifest/loader.h"
@@ -107,10 +109,22 @@ bool decode(std::string_view bytes, Plan& plan) {
   auto graph = graph::deserialize_graph(bytes);
   if (!graph) return false;
   // A deleted source must be reported as a planning error with its location: let the
-  // full parse find it.
-  for (const auto& instance : graph->instances)
-    for (const auto& source : instance.sources)
-      if (!util::exists(util::join_path(plan.workspace.directory, source))) return false;
+  // full parse find it. Each file once, and only those no task writes (a missing output is
+  // no planning error: its task runs). A source that a task writes is an output of one of
+  // the instance's deps (the graph adds that edge), so a look at those suffices.
+  std::unordered_set<std::string_view> checked;
+  for (const auto& instance : graph->instances) {
+    for (const auto& source : instance.sources) {
+      bool produced = false;
+      for (graph::InstanceId dep : instance.deps) {
+        const auto& outputs = graph->instances[dep].outputs;
+        if (std::find(outputs.begin(), outputs.end(), source) != outputs.end()) produced = true;
+      }
+      if (!produced && checked.insert(source).second &&
+          !util::exists(util::join_path(plan.workspace.directory, source)))
+        return false;
+    }
+  }
   plan.graph = std::move(*graph);
   return true;
 }
@@ -198,8 +212,8 @@ Plan load_plan(const PlanRequest& request) {
   plan.workspace.state_dir = util::join_path(plan.workspace.directory, ".luisy");
 
   util::Digest key = plan_key(*text, request);
-  if (auto bytes = state::load_plan(plan.workspace.state_dir, key)) {
-    if (decode(*bytes, plan)) {
+  if (auto mapped = state::map_plan(plan.workspace.state_dir, key)) {
+    if (decode(mapped->bytes, plan)) {
       plan.from_cache = true;
       resolve_tools(plan);
       return plan;

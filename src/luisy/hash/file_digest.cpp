@@ -73,8 +73,11 @@ std::optional<util::Digest> StatCache::file_digest(const std::string& full_path,
                                                    const util::FileStat& stat) {
   auto it = entries_.find(key);
   if (it != entries_.end() && it->second.size == stat.size &&
-      it->second.mtime_ns == stat.mtime_ns && it->second.inode == stat.inode)
+      it->second.mtime_ns == stat.mtime_ns && it->second.inode == stat.inode) {
+    it->second.mode = stat.mode;
+    it->second.checked = true;
     return it->second.digest;
+  }
   // The stat taken before reading is what we store: if the file changes while we read it,
   // its mtime moves on and the next lookup misses instead of trusting a mixed digest.
   auto digest = try_hash_file(full_path);
@@ -86,17 +89,50 @@ std::optional<util::Digest> StatCache::file_digest(const std::string& full_path,
     }
     return std::nullopt;
   }
-  entries_[key] = StatEntry{stat.size, stat.mtime_ns, stat.inode, *digest};
+  StatEntry entry{stat.size, stat.mtime_ns, stat.inode, *digest, stat.mode, true};
+  if (it != entries_.end())
+    it->second = entry;
+  else
+    entries_.emplace(key, entry);
   dirty_ = true;
   return digest;
 }
 
+StatCache::BaseDir::~BaseDir() {
+  if (fd >= 0) ::close(fd);
+}
+
+std::optional<util::FileStat> StatCache::stat(const std::string& base_dir, const std::string& key,
+                                              const std::string& full) {
+  if (base_dir.empty() || key.empty() || key[0] == '/') return util::stat_path(full);
+  if (base_.path != base_dir || base_.fd < 0) {
+    if (base_.fd >= 0) ::close(base_.fd);
+    base_.path = base_dir;
+    base_.fd = ::open(base_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (base_.fd < 0) return util::stat_path(full);
+  }
+  return util::stat_at(base_.fd, key.c_str());
+}
+
 std::optional<util::Digest> StatCache::digest(const std::string& base_dir,
-                                              const std::string& path) {
+                                              const std::string& path, util::FileStat* stat_out) {
+  // A file already found current in this run: no second stat (the common case of a source
+  // read by many tasks, or an output hashed after its task ran and then stored).
+  if (stat_once_ && !path.empty() && path.back() != '/') {
+    auto it = entries_.find(path);
+    if (it != entries_.end() && it->second.checked) {
+      if (stat_out) {
+        *stat_out = util::FileStat{it->second.size, it->second.mtime_ns, it->second.inode,
+                                   it->second.mode, false};
+      }
+      return it->second.digest;
+    }
+  }
   std::string key = strip_trailing_slashes(path);
   std::string full = util::join_path(base_dir, key);
-  auto stat = util::stat_path(full);
+  auto stat = this->stat(base_dir, key, full);
   if (!stat) return std::nullopt;
+  if (stat_out) *stat_out = *stat;
   if (!stat->is_directory) {
     if (!S_ISREG(stat->mode))
       throw Error(fmt::format("{} is neither a regular file nor a directory", full));

@@ -18,6 +18,10 @@ struct StatEntry {
   int64_t mtime_ns = 0;
   uint64_t inode = 0;
   util::Digest digest;
+  // Not saved: set when this run stat'ed (or hashed) the file and found the entry current,
+  // with the st_mode of that stat. Used only with stat_once().
+  uint32_t mode = 0;
+  bool checked = false;
 };
 
 // path -> (size, mtime_ns, inode, digest). A digest is trusted while the three stat fields
@@ -27,7 +31,14 @@ class StatCache {
   // Digest of a regular file, from the cache when its stat is unchanged, else by reading it.
   // For a directory: the tree digest (every file's relative path, mode bit x and digest).
   // nullopt when the path does not exist. `base_dir` is prepended to reach the file.
-  std::optional<util::Digest> digest(const std::string& base_dir, const std::string& path);
+  // `stat`, when given, receives the stat of the path (of the directory, for a directory).
+  std::optional<util::Digest> digest(const std::string& base_dir, const std::string& path,
+                                     util::FileStat* stat = nullptr);
+
+  // Within one build every path is stat'ed once (as Ninja does): a file found current is
+  // trusted for the rest of the run until forget() is called for it. A build turns this on;
+  // the engine forgets every output it removes, runs or restores. Off by default.
+  void stat_once(bool on) { stat_once_ = on; }
 
   // Forgets a file path; a directory path given with its trailing '/' forgets everything
   // below it too.
@@ -51,7 +62,21 @@ class StatCache {
  private:
   std::optional<util::Digest> file_digest(const std::string& full_path, const std::string& key,
                                           const util::FileStat& stat);
+  std::optional<util::FileStat> stat(const std::string& base_dir, const std::string& key,
+                                     const std::string& full);
+
+  // The directory paths are relative to, kept open for fstatat.
+  struct BaseDir {
+    std::string path;
+    int fd = -1;
+    BaseDir() = default;
+    BaseDir(const BaseDir&) {}  // a copy opens its own
+    BaseDir& operator=(const BaseDir&) { return *this; }
+    ~BaseDir();
+  };
+  BaseDir base_;
   std::unordered_map<std::string, StatEntry> entries_;
+  bool stat_once_ = false;
   bool dirty_ = false;
   size_t files_hashed_ = 0;
 };

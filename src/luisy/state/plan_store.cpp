@@ -22,27 +22,43 @@ std::string plan_path(const std::string& state_dir) {
 
 }  // namespace
 
-std::optional<std::string> load_plan(const std::string& state_dir, const util::Digest& key) {
-  std::optional<std::string> content;
-  try {
-    content = util::read_file_if_exists(plan_path(state_dir));
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-  if (!content || content->size() < kHeaderSize + kChecksumSize) return std::nullopt;
+namespace {
 
-  Reader in(*content);
+// The stored bytes inside `content` when it holds a whole plan saved under `key`.
+std::optional<std::string_view> plan_bytes(std::string_view content, const util::Digest& key) {
+  if (content.size() < kHeaderSize + kChecksumSize) return std::nullopt;
+  Reader in(content);
   if (in.bytes(kMagic.size()) != kMagic || in.u32() != kVersion || in.digest() != key)
     return std::nullopt;
   uint64_t length = in.u64();
-  if (length != content->size() - kHeaderSize - kChecksumSize) return std::nullopt;
-  size_t body = content->size() - kChecksumSize;
-  Reader tail(content->data() + body, kChecksumSize);
-  if (tail.u64() != util::checksum64(content->data(), body)) return std::nullopt;
+  if (length != content.size() - kHeaderSize - kChecksumSize) return std::nullopt;
+  size_t body = content.size() - kChecksumSize;
+  Reader tail(content.data() + body, kChecksumSize);
+  if (tail.u64() != util::checksum64(content.data(), body)) return std::nullopt;
+  return content.substr(kHeaderSize, body - kHeaderSize);
+}
 
-  content->resize(body);
-  content->erase(0, kHeaderSize);
-  return content;
+}  // namespace
+
+std::optional<std::string> load_plan(const std::string& state_dir, const util::Digest& key) {
+  auto mapped = map_plan(state_dir, key);
+  if (!mapped) return std::nullopt;
+  return std::string(mapped->bytes);
+}
+
+std::optional<MappedPlan> map_plan(const std::string& state_dir, const util::Digest& key) {
+  // Mapped, not read: the file is only ever replaced by rename, never changed in place.
+  std::optional<util::MappedFile> file;
+  try {
+    file = util::MappedFile::open_if_exists(plan_path(state_dir));
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  if (!file) return std::nullopt;
+  auto bytes = plan_bytes(file->view(), key);
+  if (!bytes) return std::nullopt;
+  MappedPlan plan{std::move(*file), *bytes};
+  return plan;
 }
 
 void save_plan(const std::string& state_dir, const util::Digest& key, const std::string& bytes) {
@@ -55,7 +71,8 @@ void save_plan(const std::string& state_dir, const util::Digest& key, const std:
   w.u64(bytes.size());
   w.bytes(bytes);
   w.u64(util::checksum64(out.data(), out.size()));
-  util::write_file_atomic(plan_path(state_dir), out);
+  // Checked by key and checksum when loaded: an OS crash that loses it costs one parse.
+  util::write_file_atomic(plan_path(state_dir), out, util::Durability::kCache);
 }
 
 }  // namespace luisy::state

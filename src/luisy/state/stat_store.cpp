@@ -33,19 +33,23 @@ int64_t now_ns() {
 }  // namespace
 
 void load_stat_cache(const std::string& state_dir, hash::StatCache& cache) {
-  std::optional<std::string> content;
+  cache.stat_once(true);
+  // Mapped, not read: the file is only ever replaced by rename, never changed in place.
+  std::optional<util::MappedFile> file;
   try {
-    content = util::read_file_if_exists(stats_path(state_dir));
+    file = util::MappedFile::open_if_exists(stats_path(state_dir));
   } catch (const Error&) {
     return;  // unreadable: recompute
   }
-  if (!content || content->size() < kMagic.size() + 4 + 8 + kChecksumSize) return;
+  if (!file) return;
+  std::string_view content = file->view();
+  if (content.size() < kMagic.size() + 4 + 8 + kChecksumSize) return;
 
-  size_t body = content->size() - kChecksumSize;
-  Reader tail(content->data() + body, kChecksumSize);
-  if (tail.u64() != util::checksum64(content->data(), body)) return;
+  size_t body = content.size() - kChecksumSize;
+  Reader tail(content.data() + body, kChecksumSize);
+  if (tail.u64() != util::checksum64(content.data(), body)) return;
 
-  Reader in(content->data(), body);
+  Reader in(content.data(), body);
   if (in.bytes(kMagic.size()) != kMagic || in.u32() != kVersion) return;
   uint64_t count = in.u64();
   if (!in.ok() || count > in.remaining() / kMinEntrySize) return;
@@ -89,7 +93,8 @@ void save_stat_cache(const std::string& state_dir, hash::StatCache& cache) {
     w.digest(e.digest);
   }
   w.u64(util::checksum64(out.data(), out.size()));
-  util::write_file_atomic(stats_path(state_dir), out);
+  // A cache checked by its checksum: an OS crash that loses it only costs rehashing.
+  util::write_file_atomic(stats_path(state_dir), out, util::Durability::kCache);
   cache.mark_clean();
 }
 

@@ -7,6 +7,8 @@
 namespace luisy::state {
 
 // Missing or unreadable file: an empty cache (digests are recomputed, never wrong).
+// The cache then serves one command over the workspace, so it stats each path once
+// (StatCache::stat_once): the build forgets every output it removes or writes.
 void load_stat_cache(const std::string& state_dir, hash::StatCache& cache);
 // Drops racy entries, then writes atomically. Does nothing when the cache is not dirty.
 void save_stat_cache(const std::string& state_dir, hash::StatCache& cache);

@@ -71,6 +71,8 @@ class BuildRecorder final : public Status {
   int64_t started_at_ = 0;  // wall clock, seconds since the epoch
   std::vector<Instance> instances_;
   std::unordered_map<std::string, size_t> index_;
+  size_t next_ = 0;  // the instance after the one found last
+  bool indexed_ = false;  // index_ holds every instance
   std::vector<Slice> slices_;
   std::vector<bool> job_lanes_;                           // busy flags, lane i is thread i + 1
   std::unordered_map<std::string, size_t> running_lane_;  // label -> lane

@@ -3,12 +3,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <fmt/format.h>
 
 #include "luisy/util/error.h"
@@ -38,6 +40,12 @@ std::optional<FileStat> stat_path(const std::string& path) {
   return to_file_stat(st);
 }
 
+std::optional<FileStat> stat_at(int dir_fd, const char* path) {
+  struct stat st;
+  if (::fstatat(dir_fd, path, &st, 0) != 0) return std::nullopt;
+  return to_file_stat(st);
+}
+
 bool exists(const std::string& path) {
   struct stat st;
   return ::lstat(path.c_str(), &st) == 0;
@@ -51,9 +59,30 @@ std::optional<std::string> read_file_if_exists(const std::string& path) {
   }
   std::string content;
   struct stat st;
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) content.reserve(static_cast<size_t>(st.st_size));
+  size_t filled = 0;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    // Read straight into the string (the build log is megabytes: no second copy).
+    content.resize(static_cast<size_t>(st.st_size));
+    while (filled < content.size()) {
+      ssize_t n = ::read(fd, content.data() + filled, content.size() - filled);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        int saved = errno;
+        ::close(fd);
+        errno = saved;
+        throw_errno("cannot read", path);
+      }
+      if (n == 0) break;
+      filled += static_cast<size_t>(n);
+    }
+    if (filled < content.size()) {  // it shrank meanwhile
+      content.resize(filled);
+      ::close(fd);
+      return content;
+    }
+  }
   char buffer[65536];
-  while (true) {
+  while (true) {  // the rest, if it grew meanwhile (or fstat gave no size: /proc files)
     ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -69,13 +98,62 @@ std::optional<std::string> read_file_if_exists(const std::string& path) {
   return content;
 }
 
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      mapped_(std::exchange(other.mapped_, false)) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    if (mapped_) ::munmap(data_, size_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    mapped_ = std::exchange(other.mapped_, false);
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() {
+  if (mapped_) ::munmap(data_, size_);
+}
+
+std::optional<MappedFile> MappedFile::open_if_exists(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno("cannot open", path);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int saved = errno;
+    ::close(fd);
+    errno = saved;
+    throw_errno("cannot read", path);
+  }
+  MappedFile file;
+  if (st.st_size > 0) {
+    void* data = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (data == MAP_FAILED) {
+      int saved = errno;
+      ::close(fd);
+      errno = saved;
+      throw_errno("cannot read", path);
+    }
+    file.data_ = static_cast<char*>(data);
+    file.size_ = static_cast<size_t>(st.st_size);
+    file.mapped_ = true;
+  }
+  ::close(fd);
+  return file;
+}
+
 std::string read_file(const std::string& path) {
   auto content = read_file_if_exists(path);
   if (!content) throw Error(fmt::format("cannot open {}: {}", path, std::strerror(ENOENT)));
   return std::move(*content);
 }
 
-void write_file_atomic(const std::string& path, std::string_view content) {
+void write_file_atomic(const std::string& path, std::string_view content, Durability durability) {
   std::string temp = fmt::format("{}.tmp.{}", path, ::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw_errno("cannot create", temp);
@@ -92,7 +170,7 @@ void write_file_atomic(const std::string& path, std::string_view content) {
     }
     written += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((durability == Durability::kDurable && ::fsync(fd) != 0) || ::close(fd) != 0) {
     ::unlink(temp.c_str());
     throw_errno("cannot write", path);
   }

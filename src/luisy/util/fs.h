@@ -19,7 +19,30 @@ struct FileStat {
 
 // Follows symlinks. nullopt when the path does not exist (or is a dangling link).
 std::optional<FileStat> stat_path(const std::string& path);
+// The same for `path` relative to the open directory `dir_fd` (a shorter path walk than
+// from the root, for the thousands of stats of a build).
+std::optional<FileStat> stat_at(int dir_fd, const char* path);
 bool exists(const std::string& path);
+
+// A whole file mapped read-only: loading state files this way skips a copy and most of
+// the page faults of reading megabytes into the heap. Move-only.
+class MappedFile {
+ public:
+  MappedFile() = default;
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+  // nullopt when the file does not exist; throws Error on other errors.
+  static std::optional<MappedFile> open_if_exists(const std::string& path);
+  std::string_view view() const { return {data_, size_}; }
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0;
+  bool mapped_ = false;
+};
 
 // Throws Error naming the path when it cannot be read.
 std::string read_file(const std::string& path);
@@ -27,8 +50,13 @@ std::string read_file(const std::string& path);
 std::optional<std::string> read_file_if_exists(const std::string& path);
 
 // Writes through a temporary file in the same directory, fsyncs, then renames, so readers
-// see the old or the new content, never a mix.
-void write_file_atomic(const std::string& path, std::string_view content);
+// see the old or the new content, never a mix. `Durability::kCache` skips the fsync: for
+// files that are checked when read (a checksum) or are only a report, where losing the new
+// content in an OS crash costs some recomputation, never a wrong answer; a kill -9 still
+// leaves the old or the new content.
+enum class Durability { kDurable, kCache };
+void write_file_atomic(const std::string& path, std::string_view content,
+                       Durability durability = Durability::kDurable);
 
 // Creates the directory and its parents (mkdir -p). Throws on failure.
 void make_dirs(const std::string& path);
