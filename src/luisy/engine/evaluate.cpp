@@ -160,7 +160,7 @@ std::string stale_reason(const Evaluation& evaluation, const state::TaskRecord* 
                          const std::vector<std::optional<util::Digest>>& outputs_on_disk) {
   if (!record) return "no previous run";
   if (record->key != evaluation.key) {
-    auto before = hash::parse_preimage(record->preimage);
+    auto before = hash::parse_preimage(record->preimage_text());
     if (!before) return "its key changed";
     auto changes = hash::describe_changes(*before, evaluation.preimage);
     if (changes.empty()) return "its key changed";

@@ -38,7 +38,7 @@ std::vector<Explanation> explain(Plan& plan, const std::string& selector) {
     if (const auto* record = log.find(instance.label)) {
       explanation.has_record = true;
       explanation.recorded_key = record->key;
-      auto before = hash::parse_preimage(record->preimage);
+      auto before = hash::parse_preimage(record->preimage_text());
       if (before && explanation.evaluated)
         explanation.changes = hash::describe_changes(*before, explanation.preimage);
     }

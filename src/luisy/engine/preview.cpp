@@ -54,7 +54,10 @@ Preview preview_build(Plan& plan, const BuildOptions& options, bool ask_remote) 
         reason = e.what();
       }
     }
-    const state::TaskRecord* record = log.find(instance.label);
+    // The evaluation looked the record up already: a second hash lookup per instance is a
+    // measurable part of a dry run over thousands of instances.
+    const state::TaskRecord* record =
+        evaluation && evaluation->record ? evaluation->record : log.find(instance.label);
     if (evaluation && evaluation->up_to_date) {
       if (!evaluation->frozen) evaluator.set_outputs_from_record(id, *record);
       if (remote && options.upload && instance.cache && remote_lacks(*cache, record))

@@ -27,7 +27,7 @@ std::optional<cache::ResultRecord> make_result_record(const graph::TaskInstance&
                                                       hash::StatCache& stats, std::string* error) {
   cache::ResultRecord result;
   result.key = record.key;
-  result.preimage = record.preimage;
+  result.preimage = record.preimage_text();
   result.created_at = record.finished_at ? record.finished_at : static_cast<int64_t>(std::time(nullptr));
   result.created_by = user_at_host();
   result.luisy_version = LUISY_VERSION;

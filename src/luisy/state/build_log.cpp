@@ -54,7 +54,7 @@ void encode_record(std::string& out, const TaskRecord& r) {
     w.u64(o.size);
     w.u32(o.mode);
   }
-  w.str(r.preimage);
+  w.str(r.preimage_text());
   w.f64(r.seconds);
   w.i64(r.finished_at);
   w.u8(r.materialized ? 1 : 0);
@@ -135,8 +135,10 @@ BuildLog::~BuildLog() = default;
 BuildLog BuildLog::open(const std::string& state_dir) {
   BuildLog log;
   log.file_->path = util::join_path(state_dir, "log");
-  auto content = util::read_file_if_exists(log.file_->path);
-  if (!content) return log;  // created with its header on the first write
+  auto read = util::read_file_if_exists(log.file_->path);
+  if (!read) return log;  // created with its header on the first write
+  // Shared with the records, whose preimages stay views into it.
+  auto content = std::make_shared<const std::string>(std::move(*read));
 
   std::string header = header_bytes();
   if (content->size() < kHeaderSize && std::string_view(header).starts_with(*content)) {
@@ -183,7 +185,8 @@ BuildLog BuildLog::open(const std::string& state_dir) {
         o.size = in.u64();
         o.mode = in.u32();
       }
-      r.preimage = in.str();
+      r.log_bytes = content;
+      r.logged_preimage = in.str();
       r.seconds = in.f64();
       r.finished_at = in.i64();
       uint8_t materialized = in.u8();

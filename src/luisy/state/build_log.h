@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -24,7 +25,14 @@ struct TaskRecord {
   std::string label;  // "Clean(year=2024)"
   util::Digest key;
   std::vector<OutputRecord> outputs;
-  std::string preimage;     // hash::serialize_preimage of the key
+  // hash::serialize_preimage of the key: set `preimage` (on a record you build), read
+  // preimage_text(). A record loaded from the log leaves it undecoded, a view into the
+  // file's bytes (kept alive by log_bytes): only a changed key, explain and an upload read
+  // it, and copying 10,000 of them cost a 10,000-task no-op some 6% of its time.
+  std::string preimage;
+  std::shared_ptr<const std::string> log_bytes;
+  std::string_view logged_preimage;
+  std::string_view preimage_text() const { return log_bytes ? logged_preimage : preimage; }
   double seconds = 0;       // how long the command ran
   int64_t finished_at = 0;  // unix seconds
   bool materialized = true; // false: resolved from a remote record, files never fetched
