@@ -51,6 +51,19 @@ bool exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+// read(2) retried on EINTR; on an error, closes `fd` and throws. 0 at the end of the file.
+static size_t read_or_close(int fd, char* buffer, size_t size, const std::string& path) {
+  while (true) {
+    ssize_t n = ::read(fd, buffer, size);
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno == EINTR) continue;
+    int saved = errno;
+    ::close(fd);
+    errno = saved;
+    throw_errno("cannot read", path);
+  }
+}
+
 std::optional<std::string> read_file_if_exists(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -64,16 +77,9 @@ std::optional<std::string> read_file_if_exists(const std::string& path) {
     // Read straight into the string (the build log is megabytes: no second copy).
     content.resize(static_cast<size_t>(st.st_size));
     while (filled < content.size()) {
-      ssize_t n = ::read(fd, content.data() + filled, content.size() - filled);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int saved = errno;
-        ::close(fd);
-        errno = saved;
-        throw_errno("cannot read", path);
-      }
+      size_t n = read_or_close(fd, content.data() + filled, content.size() - filled, path);
       if (n == 0) break;
-      filled += static_cast<size_t>(n);
+      filled += n;
     }
     if (filled < content.size()) {  // it shrank meanwhile
       content.resize(filled);
@@ -82,18 +88,8 @@ std::optional<std::string> read_file_if_exists(const std::string& path) {
     }
   }
   char buffer[65536];
-  while (true) {  // the rest, if it grew meanwhile (or fstat gave no size: /proc files)
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int saved = errno;
-      ::close(fd);
-      errno = saved;
-      throw_errno("cannot read", path);
-    }
-    if (n == 0) break;
-    content.append(buffer, static_cast<size_t>(n));
-  }
+  // The rest, if it grew meanwhile (or fstat gave no size: /proc files).
+  while (size_t n = read_or_close(fd, buffer, sizeof buffer, path)) content.append(buffer, n);
   ::close(fd);
   return content;
 }
