@@ -30,9 +30,7 @@ bool confirm_costly_deletions(engine::Plan& plan, const engine::BuildOptions& op
   if (!::isatty(STDIN_FILENO)) return true;
   int64_t threshold = engine::confirm_threshold(plan);
   if (threshold < 0) return true;
-  std::vector<engine::Deletion> costly;
-  for (auto& d : engine::preview_build(plan, options, false).deletions)
-    if (d.seconds > static_cast<double>(threshold)) costly.push_back(std::move(d));
+  std::vector<engine::Deletion> costly = engine::costly_deletions(plan, options, static_cast<double>(threshold));
   if (costly.empty()) return true;
   fmt::print(stderr, "luisy: this build deletes outputs that took longer than {} to make:\n",
              util::format_duration(static_cast<double>(threshold)));

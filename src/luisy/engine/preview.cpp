@@ -26,6 +26,19 @@ bool remote_lacks(cache::ResultCache& cache, const state::TaskRecord* record) {
 
 }  // namespace
 
+std::vector<Deletion> costly_deletions(Plan& plan, const BuildOptions& options, double threshold) {
+  {
+    state::BuildLog log = state::BuildLog::open(plan.workspace.state_dir);
+    bool any = false;
+    for (const auto& [label, record] : log.records()) any = any || record.seconds > threshold;
+    if (!any) return {};
+  }
+  std::vector<Deletion> costly;
+  for (auto& d : preview_build(plan, options, false).deletions)
+    if (d.seconds > threshold) costly.push_back(std::move(d));
+  return costly;
+}
+
 Preview preview_build(Plan& plan, const BuildOptions& options, bool ask_remote) {
   const Workspace& workspace = plan.workspace;
   state::BuildLog log = state::BuildLog::open(workspace.state_dir);

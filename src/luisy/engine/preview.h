@@ -38,6 +38,11 @@ struct Preview {
 // (a tool not on PATH).
 Preview preview_build(Plan& plan, const BuildOptions& options, bool ask_remote);
 
+// The outputs a build would delete whose last run took longer than `threshold` seconds.
+// Reads only the build log when no recorded run took that long (the usual case), so a
+// build on a terminal does not evaluate the graph twice.
+std::vector<Deletion> costly_deletions(Plan& plan, const BuildOptions& options, double threshold);
+
 // `luisy build -n`: prints the preview, grouped. Returns 0.
 int print_dry_run(Plan& plan, const BuildOptions& options, status::Status& status);
 
