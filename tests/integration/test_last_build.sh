@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# .luisy/last-build.json: after every build (not a dry run, not push or pull) it holds each
-# instance's outcome (ran, up-to-date, cached-local, cached-remote, failed, skipped,
-# not-started), timings, exit codes, cache hits and totals.
+# .luisy/last-build.json: after every build (not a dry run, not push or pull) it holds the
+# outcome (ran, cached-local, cached-remote, failed, skipped, not-started) of each instance
+# that did not end up to date, timings, exit codes, cache hits and totals (up-to-date ones
+# are only counted).
 source "$(dirname "$0")/lib.sh"
 
 # The local store is on: the cache-hit cases use it.
@@ -9,18 +10,20 @@ export LUISY_LOCAL_CACHE=on
 
 # last_build EXPR: evaluates a Python expression over the record `r` and the map `t` from
 # label to task entry; fails (printing the record) unless it is true. Also checks the shape:
-# totals add up, every timed entry has start and seconds >= 0.
+# totals add up, up-to-date instances are counted but not listed, every timed entry has start
+# and seconds >= 0.
 last_build() {
   python3 - "$1" <<'PY' || { cat .luisy/last-build.json >&2; fail "last-build.json: $1"; }
 import json, sys
 r = json.load(open(".luisy/last-build.json"))
 t = {e["label"]: e for e in r["tasks"]}
 results = ["ran", "up-to-date", "cached-local", "cached-remote", "failed", "skipped", "not-started"]
-assert r["version"] == 1 and r["seconds"] >= 0
-assert sum(r["totals"][k.replace("-", "_")] for k in results) == r["totals"]["instances"] == len(r["tasks"])
+assert r["version"] == 2 and r["seconds"] >= 0
+assert sum(r["totals"][k.replace("-", "_")] for k in results) == r["totals"]["instances"]
+assert len(r["tasks"]) == r["totals"]["instances"] - r["totals"]["up_to_date"]
 assert r["totals"]["cache_hits"] == r["totals"]["cached_local"] + r["totals"]["cached_remote"]
 for e in r["tasks"]:
-    assert e["result"] in results, e
+    assert e["result"] in results and e["result"] != "up-to-date", e
     if "start" in e:
         assert e["start"] >= 0 and e["seconds"] >= 0, e
 sys.exit(0 if eval(sys.argv[1]) else 1)
@@ -64,7 +67,7 @@ case_start "a no-op build: up to date"
 run_luisy build
 assert_status 0
 assert_ran
-last_build 'r["totals"]["up_to_date"] == 3 and all("exit_code" not in e for e in r["tasks"])'
+last_build 'r["totals"]["up_to_date"] == 3 and r["tasks"] == []'
 before="$(cat .luisy/last-build.json)"
 run_luisy build --dry-run
 [ "$(cat .luisy/last-build.json)" = "$before" ] || fail "a dry run rewrote last-build.json"
@@ -73,13 +76,13 @@ case_start "a failure: failed with its exit code, the dependent skipped"
 FAIL_B=1 run_luisy build
 assert_status 1
 assert_ran B
-last_build 'r["exit_code"] == 1 and t["A"]["result"] == "up-to-date" and t["B"]["result"] == "failed" and t["B"]["exit_code"] == 1 and t["C"]["result"] == "skipped" and r["totals"]["failed"] == 1'
+last_build 'r["exit_code"] == 1 and "A" not in t and t["B"]["result"] == "failed" and t["B"]["exit_code"] == 1 and t["C"]["result"] == "skipped" and r["totals"]["failed"] == 1'
 
 case_start "cache hits: restored from the local store"
 run_luisy build
 assert_status 0
 assert_ran
-last_build 't["B"]["result"] == "cached-local" and t["C"]["result"] == "up-to-date" and r["totals"]["cache_hits"] == 1'
+last_build 't["B"]["result"] == "cached-local" and "C" not in t and r["totals"]["up_to_date"] == 2 and r["totals"]["cache_hits"] == 1'
 rm -f b.txt c.txt
 run_luisy build
 assert_status 0

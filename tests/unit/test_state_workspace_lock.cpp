@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,7 +39,9 @@ int wait_exit_code(pid_t pid) {
 TEST_CASE("workspace lock: a second lock without wait is refused, naming the holder") {
   LockTempDir dir;
   auto lock = std::make_unique<WorkspaceLock>(dir.path, false, nullptr);
-  CHECK(util::read_file(util::join_path(dir.path, "lock")) == std::to_string(::getpid()) + "\n");
+  // The pid in a fixed width (never truncated, see workspace_lock.cpp).
+  CHECK(util::read_file(util::join_path(dir.path, "lock")) ==
+        fmt::format("{:<10}\n", static_cast<long>(::getpid())));
 
   // flock belongs to the open file description: a second open in this process conflicts too.
   try {
@@ -96,9 +99,26 @@ TEST_CASE("workspace lock: with wait, reports the holder once and gets the lock 
       char go = 'r';
       REQUIRE(::write(release[1], &go, 1) == 1);  // let the holder finish
     });
-    CHECK(util::read_file(util::join_path(dir.path, "lock")) == std::to_string(::getpid()) + "\n");
+    CHECK(util::read_file(util::join_path(dir.path, "lock")) ==
+          fmt::format("{:<10}\n", static_cast<long>(::getpid())));
   }
   ::close(release[1]);
   CHECK(holders == std::vector<long>{static_cast<long>(child)});
   CHECK(wait_exit_code(child) == 0);
+}
+
+TEST_CASE("workspace lock: the holder's pid is read right over a longer older file") {
+  LockTempDir dir;
+  std::string path = util::join_path(dir.path, "lock");
+  util::write_file_atomic(path, "4194303999\nleft over from something else\n");
+  WorkspaceLock lock(dir.path, false, nullptr);
+  std::string text = util::read_file(path);
+  CHECK(text.substr(0, 11) == fmt::format("{:<10}\n", static_cast<long>(::getpid())));
+  try {
+    WorkspaceLock second(dir.path, false, nullptr);
+    FAIL("second lock taken");
+  } catch (const luisy::Error& e) {
+    CHECK(std::string(e.what()) ==
+          "another luisy (pid " + std::to_string(::getpid()) + ") is building in this workspace");
+  }
 }

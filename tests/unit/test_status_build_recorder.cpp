@@ -137,7 +137,10 @@ TEST_CASE("recorder: cache hits, transfers on lanes of their own, an unfinished 
 
   JsonValue record = parse(recorder.last_build_json(130));
   CHECK(record.find("interrupted")->as_bool());
-  CHECK(task(record, "Up")->find("result")->as_string() == "up-to-date");
+  CHECK(record.find("version")->as_int() == 2);
+  CHECK(task(record, "Up") == nullptr);  // only what did not end up to date is listed
+  CHECK(record.find("totals")->find("up_to_date")->as_int() == 1);
+  CHECK(record.find("totals")->find("instances")->as_int() == 4);
   CHECK(task(record, "Local")->find("result")->as_string() == "cached-local");
   CHECK(task(record, "Remote")->find("result")->as_string() == "cached-remote");
   CHECK(task(record, "Never")->find("result")->as_string() == "not-started");
@@ -157,4 +160,21 @@ TEST_CASE("failed_in_last_build reads the labels that failed, and nothing from a
   luisy::util::write_file_atomic(dir + "/last-build.json", "{not json");
   CHECK(failed_in_last_build(dir).empty());
   luisy::util::remove_all(dir);
+}
+
+TEST_CASE("recorder: labels it was not given are kept, out of order too") {
+  BuildRecorder recorder({"A", "B"}, [] { return 0.0; });
+  for (int n = 0; n < 100; ++n) {
+    std::string label = "extra " + std::to_string(n);  // gone after the event: copied
+    recorder.task_finished({label, "cmd"}, true, 0, "", 0);
+  }
+  recorder.task_up_to_date({"B", "cmd"});
+  recorder.task_finished({"extra 7", "cmd"}, false, 3, "", 0);  // found again by label
+  JsonValue record = parse(recorder.last_build_json(1));
+  CHECK(record.find("totals")->find("instances")->as_int() == 102);
+  CHECK(record.find("totals")->find("ran")->as_int() == 99);
+  CHECK(task(record, "A")->find("result")->as_string() == "not-started");
+  CHECK(task(record, "B") == nullptr);
+  CHECK(task(record, "extra 99")->find("result")->as_string() == "ran");
+  CHECK(task(record, "extra 7")->find("exit_code")->as_int() == 3);
 }

@@ -730,7 +730,8 @@ int run_build(Plan& plan, const BuildOptions& options, status::Status& status) {
   hash::StatCache stats;
   state::load_stat_cache(workspace.state_dir, stats);
 
-  std::vector<std::string> labels;
+  std::vector<std::string_view> labels;  // views into the graph, which outlives the recorder
+  labels.reserve(plan.graph.instances.size());
   for (const auto& instance : plan.graph.instances) labels.push_back(instance.label);
   status::BuildRecorder recorder(std::move(labels));
   status::FanoutStatus fanout({&status, &recorder});

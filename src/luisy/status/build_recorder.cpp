@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <iterator>
 
 #include "luisy/util/fs.h"
 #include "luisy/util/json.h"
@@ -46,13 +47,13 @@ JsonValue metadata(const char* name, int pid, int tid, const std::string& value)
 
 }  // namespace
 
-BuildRecorder::BuildRecorder(std::vector<std::string> instances, std::function<double()> clock)
+BuildRecorder::BuildRecorder(std::vector<std::string_view> instances, std::function<double()> clock)
     : clock_(clock ? std::move(clock) : steady_seconds),
       origin_(clock_()),
       started_at_(static_cast<int64_t>(std::time(nullptr))) {
   // The label index is built on the first event that does not come in graph order.
   instances_.resize(instances.size());
-  for (size_t i = 0; i < instances.size(); ++i) instances_[i].label = std::move(instances[i]);
+  for (size_t i = 0; i < instances.size(); ++i) instances_[i].label = instances[i];
 }
 
 BuildRecorder::~BuildRecorder() = default;
@@ -70,12 +71,13 @@ BuildRecorder::Instance& BuildRecorder::instance(const std::string& label) {
     index_.reserve(instances_.size());
     for (size_t i = 0; i < instances_.size(); ++i) index_.emplace(instances_[i].label, i);
   }
-  auto [it, inserted] = index_.emplace(label, instances_.size());
-  next_ = it->second + 1;
-  if (inserted) {
+  auto it = index_.find(label);
+  if (it == index_.end()) {
     instances_.emplace_back();
-    instances_.back().label = label;
+    instances_.back().label = extra_labels_.emplace_back(label);
+    it = index_.emplace(instances_.back().label, instances_.size() - 1).first;
   }
+  next_ = it->second + 1;
   return instances_[it->second];
 }
 
@@ -245,23 +247,24 @@ std::string BuildRecorder::trace_json() const {
 std::string BuildRecorder::last_build_json(int exit_code) const {
   double end = finished_ ? finished_at_ : now();
   auto seconds = [](double value) { return std::round(std::max(0.0, value) * 1000) / 1000; };
-  // One task per line, written directly: a no-op build of 10,000 instances writes this too.
+  // One task per line, written directly, and only those that did not end up to date: every
+  // no-op writes this file, and listing 10,000 "up-to-date" lines (500 KB) cost more than the
+  // rest of the record (version 2; version 1 listed every instance). The totals count them.
   std::unordered_map<std::string_view, uint64_t> totals;
-  std::string tasks;
+  fmt::memory_buffer tasks;
+  auto out = std::back_inserter(tasks);
   for (const Instance& i : instances_) {
     // A task still "running" here was interrupted or never reported back.
     std::string_view result = i.result == "running" ? "failed" : i.result;
     ++totals[result];
-    tasks += tasks.empty() ? "    {\"label\": \"" : ",\n    {\"label\": \"";
-    tasks += util::json_escape(i.label);
-    tasks += "\", \"result\": \"";
-    tasks += result;
-    tasks += '"';
+    if (result == "up-to-date") continue;
+    fmt::format_to(out, "{}    {{\"label\": \"{}\", \"result\": \"{}\"", tasks.size() ? ",\n" : "",
+                   util::json_escape(i.label), result);
     if (i.start >= 0)
-      tasks += fmt::format(", \"start\": {}, \"seconds\": {}", seconds(i.start),
-                           seconds(i.result == "running" ? end - i.start : i.seconds));
-    if (i.has_exit_code) tasks += fmt::format(", \"exit_code\": {}", i.exit_code);
-    tasks += '}';
+      fmt::format_to(out, ", \"start\": {}, \"seconds\": {}", seconds(i.start),
+                     seconds(i.result == "running" ? end - i.start : i.seconds));
+    if (i.has_exit_code) fmt::format_to(out, ", \"exit_code\": {}", i.exit_code);
+    tasks.push_back('}');
   }
   JsonValue total = JsonValue::object();
   total.set("instances", count(instances_.size()));
@@ -277,7 +280,7 @@ std::string BuildRecorder::last_build_json(int exit_code) const {
   total.set("warnings", count(warnings_));
 
   JsonValue record = JsonValue::object();
-  record.set("version", JsonValue::integer(1));
+  record.set("version", JsonValue::integer(2));
   record.set("started_at", JsonValue::integer(started_at_));
   record.set("seconds", millis(end));
   record.set("exit_code", JsonValue::integer(exit_code));
@@ -285,8 +288,9 @@ std::string BuildRecorder::last_build_json(int exit_code) const {
   record.set("totals", std::move(total));
   std::string text = util::to_json(record, 2);
   text.resize(text.size() - 2);  // the closing "\n}"
-  return fmt::format("{},\n  \"tasks\": [{}{}{}]\n}}\n", text, tasks.empty() ? "" : "\n", tasks,
-                     tasks.empty() ? "" : "\n  ");
+  bool empty = tasks.size() == 0;
+  return fmt::format("{},\n  \"tasks\": [{}{}{}]\n}}\n", text, empty ? "" : "\n",
+                     std::string_view(tasks.data(), tasks.size()), empty ? "" : "\n  ");
 }
 
 std::vector<std::string> failed_in_last_build(const std::string& state_dir) {

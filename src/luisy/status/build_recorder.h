@@ -1,13 +1,15 @@
 #pragma once
 // Observes a build's events with their times and writes them down afterwards: a Chrome
 // trace-event file (--trace FILE, for Perfetto or chrome://tracing) and the record of the
-// last build (.luisy/last-build.json: per-instance outcome, timings, exit codes, totals).
+// last build (.luisy/last-build.json: the outcome, timings and exit code of each instance that
+// did not end up to date, and totals).
 //
 // Trace lanes: process 1 "luisy build" has thread 0 "luisy" (restores from the cache and the
 // whole build) and one thread per job slot ("job 1", "job 2", ...: a task takes the lowest
 // free slot when it starts, so the lanes show the parallelism); process 2 "transfers" has one
 // lane per transfer in flight.
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -21,9 +23,10 @@ namespace luisy::status {
 class BuildRecorder final : public Status {
  public:
   // `instances`: every label of the graph, in order, so that those the build never reached
-  // are recorded too ("not-started"). `clock` returns monotonic seconds (tests pass a fake);
-  // empty means steady_clock.
-  explicit BuildRecorder(std::vector<std::string> instances = {},
+  // are recorded too ("not-started"); views, not copies (10,000 labels on every no-op): they
+  // must outlive the recorder, as the plan's graph does. `clock` returns monotonic seconds
+  // (tests pass a fake); empty means steady_clock.
+  explicit BuildRecorder(std::vector<std::string_view> instances = {},
                          std::function<double()> clock = {});
   ~BuildRecorder() override;
 
@@ -47,7 +50,7 @@ class BuildRecorder final : public Status {
 
  private:
   struct Instance {
-    std::string label;
+    std::string_view label;  // the caller's, or in extra_labels_
     // ran, up-to-date, cached-local, cached-remote, failed, skipped, not-started (or running)
     std::string_view result = "not-started";
     double start = -1, seconds = 0;  // from the start of the build; -1: never started
@@ -70,9 +73,10 @@ class BuildRecorder final : public Status {
   double origin_ = 0;
   int64_t started_at_ = 0;  // wall clock, seconds since the epoch
   std::vector<Instance> instances_;
-  std::unordered_map<std::string, size_t> index_;
-  size_t next_ = 0;  // the instance after the one found last
-  bool indexed_ = false;  // index_ holds every instance
+  std::unordered_map<std::string_view, size_t> index_;
+  std::deque<std::string> extra_labels_;  // events for labels not given at construction
+  size_t next_ = 0;                       // the instance after the one found last
+  bool indexed_ = false;                  // index_ holds every instance
   std::vector<Slice> slices_;
   std::vector<bool> job_lanes_;                           // busy flags, lane i is thread i + 1
   std::unordered_map<std::string, size_t> running_lane_;  // label -> lane

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
@@ -11,6 +9,7 @@
 #include <ctime>
 #include <map>
 
+#include "luisy/cache/remote/crypto_api.h"
 #include "luisy/util/error.h"
 
 namespace luisy::cache::remote {
@@ -89,7 +88,8 @@ std::string base64_decode(std::string_view text) {
 std::string hmac_sha256(std::string_view key, std::string_view message) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+  const CryptoApi& crypto = crypto_api();
+  if (!crypto.hmac(crypto.sha256(), key.data(), static_cast<int>(key.size()),
             reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest.data(),
             &length))
     throw Error("HMAC-SHA256 failed in OpenSSL");

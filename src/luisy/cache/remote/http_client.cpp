@@ -1,6 +1,5 @@
 #include "luisy/cache/remote/http_client.h"
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <unistd.h>
@@ -12,6 +11,10 @@
 #include <random>
 #include <vector>
 
+#include "luisy/cache/remote/crypto_api.h"
+#include "luisy/cache/remote/curl_api.h"
+#include "luisy/util/error.h"
+
 namespace luisy::cache::remote {
 namespace {
 
@@ -20,6 +23,8 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxErrorBody = 64 * 1024;
 
 struct Transfer {
+  const CurlApi* curl = nullptr;  // set by start()
+  const CryptoApi* crypto = nullptr;  // set by start()
   HttpRequest request;
   HttpResponse response;
   CURL* easy = nullptr;
@@ -30,12 +35,14 @@ struct Transfer {
   char error_buffer[CURL_ERROR_SIZE] = {};
   EVP_MD_CTX* md5 = nullptr;   // over the 2xx body, checked against Content-MD5
   bool head_complete = false;  // the blank line that ends the response head arrived
-  ~Transfer() { EVP_MD_CTX_free(md5); }
+  ~Transfer() {
+    if (md5) crypto->md_ctx_free(md5);
+  }
 };
 
-bool is_2xx(CURL* easy) {
+bool is_2xx(const Transfer& t) {
   long code = 0;
-  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+  t.curl->easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &code);
   return code >= 200 && code < 300;
 }
 
@@ -43,11 +50,11 @@ size_t on_write(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
   // The head is in by the first body byte: hash the body only when there is an MD5 to meet.
-  if (t->response.bytes_received == 0 && !t->md5 && is_2xx(t->easy) &&
-      t->response.headers.count("content-md5") && (t->md5 = EVP_MD_CTX_new()))
-    EVP_DigestInit_ex(t->md5, EVP_md5(), nullptr);
-  if (t->md5) EVP_DigestUpdate(t->md5, data, n);
-  if (t->request.sink_fd >= 0 && is_2xx(t->easy)) {
+  if (t->response.bytes_received == 0 && !t->md5 && is_2xx(*t) &&
+      t->response.headers.count("content-md5") && (t->md5 = t->crypto->md_ctx_new()))
+    t->crypto->digest_init_ex(t->md5, t->crypto->md5(), nullptr);
+  if (t->md5) t->crypto->digest_update(t->md5, data, n);
+  if (t->request.sink_fd >= 0 && is_2xx(*t)) {
     size_t written = 0;
     while (written < n) {
       ssize_t w = ::pwrite(
@@ -147,6 +154,7 @@ long retry_delay_ms(const HttpResponse& response, int attempt, const HttpOptions
 struct HttpClient::Impl {
   HttpOptions options;
   HttpSigner signer;
+  const CurlApi* curl = nullptr;  // loaded by the first run(), with multi
   CURLM* multi = nullptr;
   std::vector<CURL*> idle;  // finished handles keep their connection cache warm for reuse
 
@@ -155,16 +163,18 @@ struct HttpClient::Impl {
     if (!idle.empty()) {
       easy = idle.back();
       idle.pop_back();
-      curl_easy_reset(easy);
+      curl->easy_reset(easy);
     } else {
-      easy = curl_easy_init();
+      easy = curl->easy_init();
     }
+    t.curl = curl;
+    t.crypto = &crypto_api();
     t.easy = easy;
     t.body_offset = 0;
     t.local_error.clear();
     t.head_complete = false;
     t.error_buffer[0] = '\0';
-    EVP_MD_CTX_free(t.md5);
+    if (t.md5) t.crypto->md_ctx_free(t.md5);
     t.md5 = nullptr;
     int attempts = t.response.attempts + 1;
     t.response = HttpResponse{};
@@ -174,42 +184,42 @@ struct HttpClient::Impl {
     bool has_content_type = false;
     for (const auto& list : {&t.request.headers, &extra})
       for (const auto& [name, value] : *list) {
-        t.headers = curl_slist_append(t.headers, fmt::format("{}: {}", name, value).c_str());
+        t.headers = curl->slist_append(t.headers, fmt::format("{}: {}", name, value).c_str());
         if (strcasecmp(name.c_str(), "Content-Type") == 0) has_content_type = true;
       }
     // No "Expect: 100-continue" round trip, and no Content-Type we did not sign.
-    t.headers = curl_slist_append(t.headers, "Expect:");
-    if (!has_content_type) t.headers = curl_slist_append(t.headers, "Content-Type:");
+    t.headers = curl->slist_append(t.headers, "Expect:");
+    if (!has_content_type) t.headers = curl->slist_append(t.headers, "Content-Type:");
 
-    curl_easy_setopt(easy, CURLOPT_URL, t.request.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_s);
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_limit);
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, options.low_speed_time_s);
-    if (!options.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options.ca_file.c_str());
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error_buffer);
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t.headers);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+    curl->easy_setopt(easy, CURLOPT_URL, t.request.url.c_str());
+    curl->easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl->easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl->easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl->easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_s);
+    curl->easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_limit);
+    curl->easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, options.low_speed_time_s);
+    if (!options.ca_file.empty()) curl->easy_setopt(easy, CURLOPT_CAINFO, options.ca_file.c_str());
+    curl->easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error_buffer);
+    curl->easy_setopt(easy, CURLOPT_PRIVATE, &t);
+    curl->easy_setopt(easy, CURLOPT_HTTPHEADER, t.headers);
+    curl->easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
+    curl->easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+    curl->easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl->easy_setopt(easy, CURLOPT_HEADERDATA, &t);
     if (t.request.method == "HEAD") {
-      curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+      curl->easy_setopt(easy, CURLOPT_NOBODY, 1L);
     } else if (t.request.method == "PUT") {
-      curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE,
-                       static_cast<curl_off_t>(t.request.body.size()));
-      curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
-      curl_easy_setopt(easy, CURLOPT_READDATA, &t);
-      curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, on_seek);
-      curl_easy_setopt(easy, CURLOPT_SEEKDATA, &t);
+      curl->easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+      curl->easy_setopt(easy, CURLOPT_INFILESIZE_LARGE,
+                        static_cast<curl_off_t>(t.request.body.size()));
+      curl->easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
+      curl->easy_setopt(easy, CURLOPT_READDATA, &t);
+      curl->easy_setopt(easy, CURLOPT_SEEKFUNCTION, on_seek);
+      curl->easy_setopt(easy, CURLOPT_SEEKDATA, &t);
     } else if (t.request.method != "GET") {
-      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, t.request.method.c_str());
+      curl->easy_setopt(easy, CURLOPT_CUSTOMREQUEST, t.request.method.c_str());
     }
-    curl_multi_add_handle(multi, easy);
+    curl->multi_add_handle(multi, easy);
   }
 
   // An answer cut inside its head is no answer. A 2xx body that arrived whole by HTTP's
@@ -219,7 +229,7 @@ struct HttpClient::Impl {
     HttpResponse& r = t.response;
     const char* problem = nullptr;
     long version = 0;
-    curl_easy_getinfo(t.easy, CURLINFO_HTTP_VERSION, &version);
+    curl->easy_getinfo(t.easy, CURLINFO_HTTP_VERSION, &version);
     bool framed = version == CURL_HTTP_VERSION_2_0 || version == CURL_HTTP_VERSION_3;
     if (!t.head_complete && !framed) {
       // libcurl (7.88) takes an HTTP/1 answer cut inside its head as complete once the status
@@ -235,7 +245,7 @@ struct HttpClient::Impl {
                it != r.headers.end() && t.md5 && t.request.method == "GET" && r.status == 200) {
       unsigned char md[EVP_MAX_MD_SIZE];
       unsigned int length = 0;
-      EVP_DigestFinal_ex(t.md5, md, &length);
+      t.crypto->digest_final_ex(t.md5, md, &length);
       std::string_view raw(reinterpret_cast<const char*>(md), length);
       if (base64_encode(raw) != it->second) problem = "body that does not match its Content-MD5";
     }
@@ -246,18 +256,18 @@ struct HttpClient::Impl {
   }
 
   void finish(Transfer& t, CURLcode code) {
-    curl_multi_remove_handle(multi, t.easy);
+    curl->multi_remove_handle(multi, t.easy);
     long status = 0;
-    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    curl->easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
     if (!t.local_error.empty()) {
       t.response.error = t.local_error;
     } else if (code != CURLE_OK) {
       status = 0;
-      t.response.error = t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(code);
+      t.response.error = t.error_buffer[0] ? t.error_buffer : curl->easy_strerror(code);
     }
     t.response.status = status;
     if (t.response.error.empty() && status != 0) check_body(t);
-    curl_slist_free_all(t.headers);
+    curl->slist_free_all(t.headers);
     t.headers = nullptr;
     idle.push_back(t.easy);
     t.easy = nullptr;
@@ -265,31 +275,38 @@ struct HttpClient::Impl {
 };
 
 HttpClient::HttpClient(HttpOptions options, HttpSigner signer) : impl_(std::make_unique<Impl>()) {
-  static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  (void)initialised;
   impl_->options = std::move(options);
   impl_->signer = std::move(signer);
-  impl_->multi = curl_multi_init();
-  // Reuse connections across all transfers of this client.
-  curl_multi_setopt(impl_->multi, CURLMOPT_MAXCONNECTS, 64L);
 }
 
 HttpClient::~HttpClient() {
-  for (CURL* easy : impl_->idle) curl_easy_cleanup(easy);
-  curl_multi_cleanup(impl_->multi);
+  if (!impl_->multi) return;
+  for (CURL* easy : impl_->idle) impl_->curl->easy_cleanup(easy);
+  impl_->curl->multi_cleanup(impl_->multi);
 }
 
 void HttpClient::run(const std::function<std::optional<HttpRequest>()>& next,
                      const std::function<void(HttpRequest&, HttpResponse&)>& done,
                      int max_in_flight) {
   max_in_flight = std::max(1, max_in_flight);
+  if (!impl_->multi) {
+    // libcurl and libcrypto are loaded here, by the first request, not at start-up (see
+    // curl_api.h); a missing one throws, as any transport setup failure would.
+    impl_->curl = &curl_api();
+    crypto_api();  // for Content-MD5: fails here, before any transfer, if it is missing
+    impl_->multi = impl_->curl->multi_init();
+    if (!impl_->multi) throw Error("cannot start libcurl (curl_multi_init failed)");
+    // Reuse connections across all transfers of this client.
+    impl_->curl->multi_setopt(impl_->multi, CURLMOPT_MAXCONNECTS, 64L);
+  }
+  const CurlApi& curl = *impl_->curl;
   std::vector<std::unique_ptr<Transfer>> active;
   std::vector<std::unique_ptr<Transfer>> delayed;  // waiting to retry
   auto abandon = [&] {
     for (auto& t : active) {
       if (!t->easy) continue;
-      curl_multi_remove_handle(impl_->multi, t->easy);
-      curl_slist_free_all(t->headers);
+      curl.multi_remove_handle(impl_->multi, t->easy);
+      curl.slist_free_all(t->headers);
       impl_->idle.push_back(t->easy);
     }
   };
@@ -316,10 +333,10 @@ void HttpClient::run(const std::function<std::optional<HttpRequest>()>& next,
       if (active.empty() && delayed.empty()) return;
 
       int running = 0;
-      curl_multi_perform(impl_->multi, &running);
+      curl.multi_perform(impl_->multi, &running);
       bool finished_any = false;
       int queued = 0;
-      while (CURLMsg* message = curl_multi_info_read(impl_->multi, &queued)) {
+      while (CURLMsg* message = curl.multi_info_read(impl_->multi, &queued)) {
         if (message->msg != CURLMSG_DONE) continue;
         auto it = std::find_if(active.begin(), active.end(),
                                [&](const auto& t) { return t->easy == message->easy_handle; });
@@ -346,7 +363,7 @@ void HttpClient::run(const std::function<std::optional<HttpRequest>()>& next,
             timeout_ms, std::max<long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
                                               t->not_before - Clock::now())
                                               .count()));
-      curl_multi_poll(impl_->multi, nullptr, 0, static_cast<int>(timeout_ms), nullptr);
+      curl.multi_poll(impl_->multi, nullptr, 0, static_cast<int>(timeout_ms), nullptr);
     }
   } catch (...) {
     abandon();
