@@ -197,6 +197,7 @@ InstanceId make_instance(const TaskTable& table, size_t t, const Combo& combo,
   InstanceInfo extra;
   extra.task = t;
   extra.own = combo.own;
+  instance.outputs.reserve(info.outputs.size());
   for (const auto& output : info.outputs) instance.outputs.push_back(expand_path(output, extra));
 
   std::unordered_set<InstanceId> seen;
@@ -209,6 +210,21 @@ InstanceId make_instance(const TaskTable& table, size_t t, const Combo& combo,
   universe.info.push_back(std::move(extra));
   universe.by_task[t].push_back(it->second);
   return it->second;
+}
+
+// Whether util::normalize_path leaves `path` as it is: relative, and no component empty,
+// "." or "..".
+bool is_normal_relative(std::string_view path) {
+  if (path.empty() || path.front() == '/') return false;
+  size_t start = 0;
+  while (true) {
+    size_t slash = path.find('/', start);
+    std::string_view part =
+        path.substr(start, slash == std::string_view::npos ? slash : slash - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (slash == std::string_view::npos) return true;
+    start = slash + 1;
+  }
 }
 
 }  // namespace
@@ -233,6 +249,9 @@ std::string expand_path(const Template& path, const InstanceInfo& info) {
     text += path.own_index[p] >= 0 ? *info.own[static_cast<size_t>(path.own_index[p])]
                                    : path.parts[p].text;
   bool directory = !text.empty() && text.back() == '/';
+  // Most paths are normal as written; normalize_path would take them apart and rebuild them.
+  if (is_normal_relative(directory ? std::string_view(text).substr(0, text.size() - 1) : text))
+    return text;
   std::string normal = util::normalize_path(text);
   if (directory && normal.back() != '/') normal += '/';
   return normal;
@@ -247,9 +266,18 @@ Universe expand_universe(const TaskTable& table, const manifest::Pipeline& pipel
   for (auto t = table.order.rbegin(); t != table.order.rend(); ++t)
     for (auto& entry : all[*t].list) expand_entry(table, *t, entry, all, pipeline, bindings);
 
-  // ...and instances are made the other way, so each knows its upstream instances.
+  // ...and instances are made the other way, so each knows its upstream instances. Every
+  // combination makes at most one instance: reserving that many keeps the instance array
+  // (a few hundred bytes an instance) from growing by doubling, which for 100,000 tasks left
+  // a third of it unused at the peak and needed old and new arrays at once while growing.
+  size_t combos = 0;
+  for (const auto& entries : all)
+    for (const auto& entry : entries.list) combos += entry.combos.size();
   Universe universe;
   universe.by_task.resize(table.tasks.size());
+  universe.instances.reserve(combos);
+  universe.info.reserve(combos);
+  universe.by_label.reserve(combos);
   for (size_t t : table.order) {
     for (auto& entry : all[t].list) {
       std::unordered_set<InstanceId> seen;

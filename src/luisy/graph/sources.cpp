@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <unordered_set>
+#include <utility>
 
 #include "luisy/manifest/manifest_error.h"
 #include "luisy/util/fs.h"
@@ -68,9 +69,14 @@ const std::vector<std::string>& expand(const std::string& pattern,
 }  // namespace
 
 std::optional<Producer> OutputIndex::find(std::string_view path) const {
-  if (auto it = by_path.find(std::string(without_slash(path))); it != by_path.end())
-    return it->second;
+  if (auto it = by_path.find(without_slash(path)); it != by_path.end()) return it->second;
   return enclosing_directory(path);
+}
+
+bool OutputIndex::checked_as_input(std::string_view path) {
+  auto it = by_path.find(without_slash(path));
+  if (it == by_path.end()) return false;  // inside a directory output: not memoised
+  return std::exchange(it->second.input_checked, true);
 }
 
 std::optional<Producer> OutputIndex::enclosing_directory(std::string_view path) const {
@@ -78,7 +84,7 @@ std::optional<Producer> OutputIndex::enclosing_directory(std::string_view path) 
   path = without_slash(path);
   for (size_t slash = path.rfind('/'); slash != std::string_view::npos && slash > 0;
        slash = path.rfind('/', slash - 1)) {
-    if (auto it = directories.find(std::string(path.substr(0, slash))); it != directories.end())
+    if (auto it = directories.find(path.substr(0, slash)); it != directories.end())
       return it->second;
   }
   return std::nullopt;
@@ -100,7 +106,7 @@ OutputIndex index_outputs(const Universe& universe, const TaskTable& table,
              fmt::format("output '{}' of task {} {}", outputs[o], universe.instances[id].label,
                          problem));
       std::string key(without_slash(outputs[o]));
-      auto [it, inserted] = index.by_path.try_emplace(key, Producer{id, o});
+      auto [it, inserted] = index.by_path.try_emplace(key, Producer{id, static_cast<uint32_t>(o)});
       if (!inserted) {
         const auto& first = universe.instances[it->second.instance];
         fail(id, o,
@@ -109,7 +115,8 @@ OutputIndex index_outputs(const Universe& universe, const TaskTable& table,
                  : fmt::format("output '{}' of {} is also an output of {}", outputs[o],
                                universe.instances[id].label, first.label));
       }
-      if (outputs[o].back() == '/') index.directories.emplace(key, Producer{id, o});
+      if (outputs[o].back() == '/')
+        index.directories.emplace(key, Producer{id, static_cast<uint32_t>(o)});
     }
   }
   // An output inside a directory output: the inner one is reported.
@@ -128,8 +135,8 @@ OutputIndex index_outputs(const Universe& universe, const TaskTable& table,
 }
 
 void resolve_sources(InstanceId id, Universe& universe, const TaskTable& table,
-                     const manifest::Pipeline& pipeline, const OutputIndex& outputs,
-                     GlobCache& globs, WorkspacePaths& paths) {
+                     const manifest::Pipeline& pipeline, OutputIndex& outputs, GlobCache& globs,
+                     WorkspacePaths& paths) {
   const InstanceInfo& info = universe.info[id];
   const TaskInfo& task = table.tasks[info.task];
   std::unordered_set<InstanceId> deps(universe.instances[id].deps.begin(),
@@ -143,17 +150,23 @@ void resolve_sources(InstanceId id, Universe& universe, const TaskTable& table,
     std::string path = expand_path(input, info);
     const Location& where = input.value->where;
     const std::string& label = universe.instances[id].label;
-    auto check = [&](const std::string& file) {
-      if (std::string problem = paths.problem(file, false); !problem.empty())
-        throw manifest::ManifestError(
-            where, fmt::format("input '{}' of task {} {}", file, label, problem), pipeline.source);
+    auto fail = [&](const std::string& file, const std::string& problem) {
+      throw manifest::ManifestError(
+          where, fmt::format("input '{}' of task {} {}", file, label, problem), pipeline.source);
     };
-    check(path);
+    auto check = [&](const std::string& file) {
+      if (std::string problem = paths.problem(file, false); !problem.empty()) fail(file, problem);
+    };
     if (util::has_glob_chars(path)) {
+      check(path);
       size_t before = sources.size();
       for (const auto& match : expand(path, pipeline, globs)) {
-        check(match);
         auto producer = outputs.find(match);
+        if (producer) {
+          if (!outputs.checked_as_input(match)) check(match);
+        } else if (auto source = paths.source(match); !source.problem.empty()) {
+          fail(match, source.problem);
+        }
         if (producer && producer->instance == id) continue;  // what it wrote last time
         if (producer) depend_on(producer->instance);
         sources.push_back(match);
@@ -165,14 +178,20 @@ void resolve_sources(InstanceId id, Universe& universe, const TaskTable& table,
       continue;
     }
     if (auto producer = outputs.find(path)) {
+      if (!outputs.checked_as_input(path)) check(path);
       if (producer->instance == id)
         throw manifest::ManifestError(
             where, fmt::format("'{}' is both an input and an output of {}", path, label),
             pipeline.source);
       depend_on(producer->instance);
-    } else if (!util::stat_path(util::join_path(pipeline.directory, path))) {
-      throw manifest::ManifestError(
-          where, fmt::format("missing input '{}' of task {}", path, label), pipeline.source);
+    } else {
+      // Like an output read by several tasks, a source file is looked at once for all its
+      // readers; the lstat that looks for a symbolic link also tells whether it exists.
+      auto source = paths.source(path);
+      if (!source.problem.empty()) fail(path, source.problem);
+      if (!source.exists)
+        throw manifest::ManifestError(
+            where, fmt::format("missing input '{}' of task {}", path, label), pipeline.source);
     }
     sources.push_back(std::move(path));
   }

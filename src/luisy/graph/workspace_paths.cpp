@@ -58,6 +58,23 @@ const std::string& WorkspacePaths::real_dir(const std::string& dir) {
 }
 
 std::string WorkspacePaths::problem(const std::string& path, bool is_output) {
+  return check(path, is_output, nullptr);
+}
+
+WorkspacePaths::SourceCheck WorkspacePaths::source(const std::string& path) {
+  if (auto it = sources_.find(path); it != sources_.end()) return {{}, it->second};
+  int state = -1;
+  SourceCheck result;
+  result.problem = check(path, false, &state);
+  if (!result.problem.empty()) return result;
+  result.exists =
+      state >= 0 ? state == 1 : util::stat_path(util::join_path(workspace_, path)).has_value();
+  sources_.emplace(path, result.exists);
+  return result;
+}
+
+std::string WorkspacePaths::check(const std::string& path, bool is_output, int* exists) {
+  if (exists) *exists = -1;
   if (path.find('\0') != std::string::npos) return "contains a NUL character";
   std::string_view plain = without_slash(path);
   if (is_output && (plain == "." || plain.empty()))
@@ -80,10 +97,15 @@ std::string WorkspacePaths::problem(const std::string& path, bool is_output) {
   if (!is_output) {
     std::string full = util::join_path(workspace_, plain);
     struct stat st;
-    if (::lstat(full.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    bool found = ::lstat(full.c_str(), &st) == 0;
+    if (found && S_ISLNK(st.st_mode)) {
       std::string target = real_path(full);
       if (!target.empty() && !inside(target))
         return fmt::format("is a symbolic link to '{}', outside the workspace{}", target, kOptIn);
+    } else if (exists) {
+      // Where lstat fails, stat fails too; a file that is no link stats the same, except
+      // that "name/" needs a directory.
+      *exists = found && (!path.ends_with('/') || S_ISDIR(st.st_mode)) ? 1 : 0;
     }
   }
   return {};
