@@ -27,6 +27,7 @@ TEST_CASE("depfile: the depfile is the target; sources, not outputs, are prerequ
   plan.graph.instances.push_back(
       instance({"out/a.txt", "out/dir/part1", "src/a.csv"}, {"out/b.txt"}));
   plan.graph.globbed_dirs = {"out/dir", "data"};
+  plan.graph.compute_source_files();
 
   std::string text = engine::depfile_text(plan, "build/luisy.d", "/work/ws");
   CHECK(text ==
@@ -47,6 +48,7 @@ TEST_CASE(
   plan.workspace.directory = "/work/ws";
   plan.workspace.pipeline_path = "/work/ws/pipe line.yaml";
   plan.graph.instances.push_back(instance({"my data/#1 $x.csv"}, {"out.txt"}));
+  plan.graph.compute_source_files();
   std::string text = engine::depfile_text(plan, "deps.d", "/elsewhere");
   CHECK(text ==
         "deps.d: \\\n"

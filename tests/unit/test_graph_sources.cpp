@@ -60,7 +60,24 @@ TEST_CASE("graph sources: an input that another task writes becomes an edge") {
   CHECK(u.deps == std::vector<InstanceId>{0, 1});  // requires first, then inferred
   // up.txt is a source and Up's output: listed once; Gen's outputs are not appended.
   CHECK(u.inputs == std::vector<std::string>{"gen/x.txt", "gen/models/a.bin", "up.txt"});
-  CHECK(g.dependents[1] == std::vector<InstanceId>{2});
+  CHECK(std::vector<InstanceId>(g.dependents(1).begin(), g.dependents(1).end()) ==
+        std::vector<InstanceId>{2});
+  // What a reused plan checks for: inputs no task writes (a file inside a directory output
+  // is one: it is not an output itself), each once, sorted.
+  CHECK(g.source_files == std::vector<std::string>{"gen/models/a.bin"});
+}
+
+TEST_CASE("graph sources: source_files lists each source once, sorted") {
+  Workspace ws;
+  ws.touch("b.csv");
+  ws.touch("a.csv");
+  manifest::Pipeline p;
+  p.directory = ws.dir;
+  auto one = task("One", "cat {in} > {out}", {"b.csv", "a.csv"}, {"one.txt"});
+  auto two = task("Two", "cat {in} > {out}", {"a.csv", "one.txt"}, {"two.txt"});
+  p.tasks = {one, two};
+  Graph g = build_graph(p, {});
+  CHECK(g.source_files == std::vector<std::string>{"a.csv", "b.csv"});
 }
 
 TEST_CASE("graph sources: directory outputs keep their slash, {in} drops it") {

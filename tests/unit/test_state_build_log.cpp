@@ -251,3 +251,48 @@ TEST_CASE("build log: flush without superseded records keeps the file") {
   log.flush();
   CHECK(file_size(dir.log()) == before);
 }
+
+TEST_CASE("build log: pointers to records stay valid while the log grows") {
+  LogTempDir dir;
+  auto log = BuildLog::open(dir.path);
+  log.record(make_record("first", "1"));
+  const TaskRecord* first = log.find("first");
+  REQUIRE(first != nullptr);
+  // Thousands more: new chunks of records and a larger index.
+  for (int i = 0; i < 5000; ++i) log.record(make_record(fmt::format("T{}", i), "1"));
+  CHECK(log.find("first") == first);
+  check_same(first, make_record("first", "1"));
+  // Recording a label again updates its record in place.
+  log.record(make_record("first", "2"));
+  CHECK(log.find("first") == first);
+  check_same(first, make_record("first", "2"));
+  // A forgotten label is gone until recorded again, in the same place.
+  log.forget("T42");
+  CHECK(log.find("T42") == nullptr);
+  CHECK(log.records().size() == 5000);
+  log.record(make_record("T42", "3"));
+  check_same(log.find("T42"), make_record("T42", "3"));
+  CHECK(log.records().size() == 5001);
+  for (int i = 0; i < 5000; i += 499) REQUIRE(log.find(fmt::format("T{}", i)) != nullptr);
+  CHECK(log.find("T5000") == nullptr);
+}
+
+TEST_CASE("build log: a large log loads every record, with a tombstone and a revival") {
+  LogTempDir dir;
+  {
+    auto log = BuildLog::open(dir.path);
+    for (int i = 0; i < 3000; ++i) log.record(make_record(fmt::format("T{}", i), "1"));
+    log.forget("T7");
+    log.forget("T8");
+    log.record(make_record("T8", "2"));
+  }
+  auto log = BuildLog::open(dir.path);
+  CHECK(log.records().size() == 2999);
+  CHECK(log.find("T7") == nullptr);
+  check_same(log.find("T8"), make_record("T8", "2"));
+  check_same(log.find("T2999"), make_record("T2999", "1"));
+  // In the order the labels were first recorded.
+  std::vector<const TaskRecord*> records = log.records();
+  CHECK(records.front()->label == "T0");
+  CHECK(records.back()->label == "T2999");
+}

@@ -154,14 +154,14 @@ class Builder {
   int run();
 
  private:
+  // A few bytes per instance: a no-op walks all of them (release_dependents touches every
+  // dependent), and a large node would make each of those touches a cache miss.
   struct Node {
     NodeState state = NodeState::kWaiting;
-    size_t pending_deps = 0;
-    bool released = false;       // its dependents were told it finished
+    bool released = false;  // its dependents were told it finished
     bool is_target = false;
-    size_t waiting_for_reruns = 0;  // deps rerun because their results could not be fetched
-    std::vector<graph::InstanceId> rerun_waiters;
-    Evaluation evaluation;
+    uint32_t pending_deps = 0;
+    uint32_t waiting_for_reruns = 0;  // deps rerun because their results could not be fetched
   };
 
   void evaluate(graph::InstanceId id);
@@ -200,6 +200,11 @@ class Builder {
   exec::JobSlots slots_;  // destroyed after processes_: tokens go back once children are gone
   exec::SubprocessSet processes_;
   std::vector<Node> nodes_;
+  // The evaluation of each instance that may still run (an up-to-date one needs none).
+  std::unordered_map<graph::InstanceId, Evaluation> evaluations_;
+  // Instances waiting for an instance that runs again because its results could not be
+  // fetched (rare: only with a remote).
+  std::unordered_map<graph::InstanceId, std::vector<graph::InstanceId>> rerun_waiters_;
   // Lowest id first: instances are in topological order, so a no-op build evaluates them
   // exactly in order, walking the graph, the log and the recorder sequentially.
   std::priority_queue<graph::InstanceId, std::vector<graph::InstanceId>, std::greater<>> to_evaluate_;
@@ -219,7 +224,7 @@ class Builder {
 int Builder::run() {
   for (graph::InstanceId id : graph_.targets) nodes_[id].is_target = true;
   for (graph::InstanceId id = 0; id < nodes_.size(); ++id) {
-    nodes_[id].pending_deps = graph_.instances[id].deps.size();
+    nodes_[id].pending_deps = static_cast<uint32_t>(graph_.instances[id].deps.size());
     if (nodes_[id].pending_deps == 0) to_evaluate_.push(id);
   }
   status_.build_started(nodes_.size());
@@ -310,26 +315,27 @@ void Builder::evaluate(graph::InstanceId id) {
     fail(id, "luisy: internal error: an upstream output digest is unknown\n", 0, 0);
     return;
   }
-  node.evaluation = std::move(*evaluation);
+  Evaluation& fresh = *evaluation;
   // A target resolved earlier from a remote record without its files: fetch them now.
-  if (node.evaluation.up_to_date && !node.evaluation.frozen && node.is_target &&
-      !node.evaluation.record->materialized && !materialize(id))
-    node.evaluation.up_to_date = false;
-  if (node.evaluation.up_to_date) {
+  if (fresh.up_to_date && !fresh.frozen && node.is_target && !fresh.record->materialized && !materialize(id))
+    fresh.up_to_date = false;
+  if (fresh.up_to_date) {
     node.state = NodeState::kUpToDate;
     ++summary_.up_to_date;
-    // Only a run needs the preimage (for its record): free it now, so that a no-op over
-    // 10,000s of instances reuses this memory instead of growing the heap. (A result
-    // resolved from a remote record and never fetched may still have to run, in
-    // fetch_missing_inputs: it keeps its preimage.)
-    if (!node.evaluation.frozen && node.evaluation.record->materialized) node.evaluation.preimage = {};
     // (materialize() recorded the label again: in place, so the pointer still holds.)
-    if (!node.evaluation.frozen) evaluator_.set_outputs_from_record(id, *node.evaluation.record);
-    status_.task_up_to_date({instance.label, instance.command});
+    if (!fresh.frozen) evaluator_.set_outputs_from_record(id, *fresh.record);
+    // Only a run needs the evaluation (its key and preimage, for the record). A result
+    // resolved from a remote record and never fetched may still have to run, in
+    // fetch_missing_inputs: it keeps its evaluation (as a frozen one does, rare enough).
+    if (fresh.frozen || !fresh.record->materialized) evaluations_.insert_or_assign(id, std::move(fresh));
+    // Without the command: no status shows it for an up-to-date instance, and copying it
+    // is an allocation per instance of a no-op.
+    status_.task_up_to_date({instance.label, {}});
     update_total();
     release_dependents(id);
     return;
   }
+  const Evaluation& kept = evaluations_.insert_or_assign(id, std::move(fresh)).first->second;
   if (options_.accept) {
     accept(id);
     return;
@@ -342,7 +348,7 @@ void Builder::evaluate(graph::InstanceId id) {
   if (options_.no_run) {
     node.state = NodeState::kSkipped;
     ++summary_.skipped;
-    status_.info(fmt::format("{} is not in the cache ({})", instance.label, node.evaluation.reason));
+    status_.info(fmt::format("{} is not in the cache ({})", instance.label, kept.reason));
     status_.task_skipped({instance.label, instance.command});
     skip_dependents(id);
     update_total();
@@ -404,13 +410,14 @@ void Builder::finished(graph::InstanceId id, exec::ProcessResult& result) {
 
   state::TaskRecord record;
   record.label = instance.label;
-  record.key = nodes_[id].evaluation.key;
+  const Evaluation& evaluation = evaluations_.at(id);
+  record.key = evaluation.key;
   record.outputs.reserve(digests.size());
   for (size_t i = 0; i < digests.size(); ++i) {
     const util::FileStat& st = on_disk[i];
     record.outputs.push_back({instance.outputs[i], *digests[i], st.is_directory ? 0 : st.size, st.mode & 07777});
   }
-  record.preimage = hash::serialize_preimage(nodes_[id].evaluation.preimage);
+  record.preimage = hash::serialize_preimage(evaluation.preimage);
   record.seconds = result.seconds;
   record.finished_at = static_cast<int64_t>(std::time(nullptr));
   try {
@@ -423,6 +430,7 @@ void Builder::finished(graph::InstanceId id, exec::ProcessResult& result) {
 
   nodes_[id].state = NodeState::kDone;
   ++summary_.ran;
+  evaluations_.erase(id);  // recorded: a full build need not keep every preimage
   evaluator_.set_outputs(id, std::move(digests));
   status_.task_finished({instance.label, instance.command}, true, 0, result.output, result.seconds);
   store_result(id);
@@ -446,20 +454,24 @@ void Builder::fail(graph::InstanceId id, const std::string& output, int exit_cod
 
 void Builder::release_dependents(graph::InstanceId id) {
   // Dependents that waited for this instance to run again after its fetch failed.
-  for (graph::InstanceId waiter : nodes_[id].rerun_waiters)
-    if (--nodes_[waiter].waiting_for_reruns == 0 && nodes_[waiter].state == NodeState::kWaiting)
-      to_evaluate_.push(waiter);
-  nodes_[id].rerun_waiters.clear();
+  if (!rerun_waiters_.empty()) {
+    if (auto it = rerun_waiters_.find(id); it != rerun_waiters_.end()) {
+      for (graph::InstanceId waiter : it->second)
+        if (--nodes_[waiter].waiting_for_reruns == 0 && nodes_[waiter].state == NodeState::kWaiting)
+          to_evaluate_.push(waiter);
+      rerun_waiters_.erase(it);
+    }
+  }
   if (nodes_[id].released) return;
   nodes_[id].released = true;
-  for (graph::InstanceId dependent : graph_.dependents[id])
+  for (graph::InstanceId dependent : graph_.dependents(id))
     if (--nodes_[dependent].pending_deps == 0 && nodes_[dependent].waiting_for_reruns == 0 &&
         nodes_[dependent].state == NodeState::kWaiting)
       to_evaluate_.push(dependent);
 }
 
 void Builder::skip_dependents(graph::InstanceId id) {
-  for (graph::InstanceId dependent : graph_.dependents[id]) {
+  for (graph::InstanceId dependent : graph_.dependents(id)) {
     if (nodes_[dependent].state != NodeState::kWaiting) continue;
     nodes_[dependent].state = NodeState::kSkipped;
     ++summary_.skipped;
@@ -491,7 +503,7 @@ bool Builder::use_cached_result(graph::InstanceId id) {
   const graph::TaskInstance& instance = graph_.instances[id];
   // Whether the local store answered: one lookup of the record file, not a stat first.
   size_t local_hits = options_.cache->stats().hits_local;
-  std::optional<cache::ResultRecord> hit = options_.cache->lookup(node.evaluation.key, options_.download);
+  std::optional<cache::ResultRecord> hit = options_.cache->lookup(evaluations_.at(id).key, options_.download);
   if (!hit) return false;
   bool in_local_store = options_.cache->stats().hits_local > local_hits;
   auto restore_started = std::chrono::steady_clock::now();
@@ -565,7 +577,7 @@ bool Builder::fetch_missing_inputs(graph::InstanceId id) {
       to_run_.push_front(dep);
       update_total();
     }
-    upstream.rerun_waiters.push_back(id);
+    rerun_waiters_[dep].push_back(id);
     ++node.waiting_for_reruns;
   }
   if (node.waiting_for_reruns == 0) return true;
@@ -661,14 +673,15 @@ void Builder::accept(graph::InstanceId id) {
     update_total();
     return;
   }
+  const Evaluation& evaluation = evaluations_.at(id);
   state::TaskRecord record;
   record.label = instance.label;
-  record.key = node.evaluation.key;
+  record.key = evaluation.key;
   for (size_t i = 0; i < digests.size(); ++i) {
     const util::FileStat& st = on_disk[i];
     record.outputs.push_back({instance.outputs[i], *digests[i], st.is_directory ? 0 : st.size, st.mode & 07777});
   }
-  record.preimage = hash::serialize_preimage(node.evaluation.preimage);
+  record.preimage = hash::serialize_preimage(evaluation.preimage);
   // The time of the run that made these outputs still says what rebuilding them costs.
   if (const auto* before = log_.find(instance.label)) record.seconds = before->seconds;
   record.finished_at = static_cast<int64_t>(std::time(nullptr));
@@ -676,7 +689,7 @@ void Builder::accept(graph::InstanceId id) {
   node.state = NodeState::kDone;
   ++summary_.up_to_date;
   evaluator_.set_outputs(id, std::move(digests));
-  status_.info(fmt::format("accepted {} ({})", instance.label, node.evaluation.reason));
+  status_.info(fmt::format("accepted {} ({})", instance.label, evaluation.reason));
   store_result(id);
   update_total();
   release_dependents(id);
@@ -688,7 +701,7 @@ void Builder::refuse_frozen(graph::InstanceId id) {
   fail(id,
        fmt::format("luisy: {} is {}; frozen tasks never run (restore the file, or remove "
                    "'frozen: true' to rebuild it)\n",
-               instance.label, nodes_[id].evaluation.reason),
+               instance.label, evaluations_.at(id).reason),
        1, 0);
 }
 
@@ -722,13 +735,13 @@ void Builder::report_transfer(const cache::TransferReport& report) {
 
 int run_build(Plan& plan, const BuildOptions& options, status::Status& status) {
   // A loaded plan has them already.
-  if (plan.graph.dependents.size() != plan.graph.instances.size()) plan.graph.compute_dependents();
+  if (!plan.graph.has_dependents()) plan.graph.compute_dependents();
   if (options.dry_run) return print_dry_run(plan, options, status);
   const Workspace& workspace = plan.workspace;
   auto lock = lock_workspace(workspace);
-  state::BuildLog log = state::BuildLog::open(workspace.state_dir);
-  hash::StatCache stats;
-  state::load_stat_cache(workspace.state_dir, stats);
+  std::optional<state::BuildLog> log = state::BuildLog::open(workspace.state_dir);
+  auto stats = std::make_unique<hash::StatCache>();
+  state::load_stat_cache(workspace.state_dir, *stats);
 
   std::vector<std::string_view> labels;  // views into the graph, which outlives the recorder
   labels.reserve(plan.graph.instances.size());
@@ -738,20 +751,29 @@ int run_build(Plan& plan, const BuildOptions& options, status::Status& status) {
   bool last_build = !options.no_run;  // push and pull keep the record of the last build
   int exit_code;
   try {
-    Builder builder(plan, options, fanout, log, stats);
+    Builder builder(plan, options, fanout, *log, *stats);
     exit_code = builder.run();
   } catch (const Error& e) {
     write_build_records(workspace, recorder, e.exit_code(), last_build, options.trace_path, status);
     throw;
   }
-  write_build_records(workspace, recorder, exit_code, last_build, options.trace_path, status);
-  log.flush();
+  // The log and the stat cache are saved and freed before the reports are written: at
+  // 100,000 tasks they are some 40 MB that need not be in memory next to last-build.json.
   try {
-    state::save_stat_cache(workspace.state_dir, stats);
+    log->flush();
+  } catch (const Error&) {
+    write_build_records(workspace, recorder, exit_code, last_build, options.trace_path, status);
+    throw;
+  }
+  log.reset();
+  try {
+    state::save_stat_cache(workspace.state_dir, *stats);
   } catch (const Error& e) {
     // Only a cache of digests: the next build rehashes what it lacks.
     status.warning(e.what());
   }
+  stats.reset();
+  write_build_records(workspace, recorder, exit_code, last_build, options.trace_path, status);
   return exit_code;
 }
 

@@ -58,10 +58,10 @@ std::string depfile_text(const Plan& plan, const std::string& target, const std:
       else
         files.insert(output);
     }
+  // (source_files leaves out what a dep writes, not a file inside a directory output.)
   std::set<std::string> sources;
-  for (const auto& instance : graph.instances)
-    for (const auto& source : instance.sources)
-      if (!is_produced(source, files, directories)) sources.insert(source);
+  for (const auto& source : graph.source_files)
+    if (!is_produced(source, files, directories)) sources.insert(source);
 
   const std::string& workspace = plan.workspace.directory;
   std::vector<std::string> prerequisites;

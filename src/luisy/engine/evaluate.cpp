@@ -26,34 +26,32 @@ Evaluator::Evaluator(const Plan& plan, hash::StatCache& stats, const state::Buil
         throw Error(fmt::format("{}: task {} needs the tool '{}', which is not {}", to_string(instance.where),
                                 instance.label, name,
                                 name.find('/') == std::string::npos ? "on PATH" : "an executable file"));
-  outputs_.resize(graph.instances.size());
-  producers_.reserve(graph.instances.size() * 2);
-  for (graph::InstanceId id = 0; id < graph.instances.size(); ++id) {
-    const auto& outputs = graph.instances[id].outputs;
-    outputs_[id].digests.resize(outputs.size());
-    for (size_t i = 0; i < outputs.size(); ++i) producers_[without_slash(outputs[i])] = {id, i};
+  first_output_.reserve(graph.instances.size() + 1);
+  uint32_t total = 0;
+  for (const auto& instance : graph.instances) {
+    first_output_.push_back(total);
+    total += static_cast<uint32_t>(instance.outputs.size());
   }
+  first_output_.push_back(total);
+  digests_.resize(total);
 }
 
-std::optional<util::Digest> Evaluator::upstream_digest(graph::InstanceId id, const std::string& path,
-                                                       bool* known_upstream) {
-  // Nearly always an output of one of its few deps: compare those before hashing the path.
+// An input another instance writes is always an output of one of the instance's deps: the
+// graph adds that edge (graph/sources.cpp) when it is built. So the deps' outputs are all
+// there is to search, and a path none of them writes is a source file.
+std::optional<util::Digest> Evaluator::upstream_digest(graph::InstanceId id, std::string_view path,
+                                                       bool* known_upstream) const {
   std::string_view wanted = without_slash(path);
   for (graph::InstanceId dep : graph_.instances[id].deps) {
     const auto& outputs = graph_.instances[dep].outputs;
     for (size_t i = 0; i < outputs.size(); ++i) {
       if (without_slash(outputs[i]) != wanted) continue;
       *known_upstream = true;
-      return outputs_[dep].digests[i];
+      return digests_[first_output_[dep] + i];
     }
   }
-  auto it = producers_.find(wanted);
-  if (it == producers_.end()) {
-    *known_upstream = false;
-    return std::nullopt;
-  }
-  *known_upstream = true;
-  return outputs_[it->second.first].digests[it->second.second];
+  *known_upstream = false;
+  return std::nullopt;
 }
 
 util::Digest Evaluator::tool_digest(const std::string& name) {
@@ -144,16 +142,24 @@ std::vector<std::optional<util::Digest>> Evaluator::digest_outputs(graph::Instan
 }
 
 void Evaluator::set_outputs(graph::InstanceId id, std::vector<std::optional<util::Digest>> digests) {
-  outputs_[id].digests = std::move(digests);
+  size_t first = first_output_[id], count = first_output_[id + 1] - first;
+  for (size_t i = 0; i < count; ++i) digests_[first + i] = i < digests.size() ? digests[i] : std::nullopt;
 }
 
 void Evaluator::set_outputs_from_record(graph::InstanceId id, const state::TaskRecord& record) {
   const auto& outputs = graph_.instances[id].outputs;
-  std::vector<std::optional<util::Digest>> digests(outputs.size());
-  for (size_t i = 0; i < outputs.size(); ++i)
-    for (const auto& out : record.outputs)
-      if (out.path == outputs[i]) digests[i] = out.digest;
-  outputs_[id].digests = std::move(digests);
+  size_t first = first_output_[id];
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    std::optional<util::Digest> digest;
+    // Recorded in the same order as declared, nearly always: try the same index first.
+    if (i < record.outputs.size() && record.outputs[i].path == outputs[i]) {
+      digest = record.outputs[i].digest;
+    } else {
+      for (const auto& out : record.outputs)
+        if (out.path == outputs[i]) digest = out.digest;
+    }
+    digests_[first + i] = digest;
+  }
 }
 
 std::string stale_reason(const Evaluation& evaluation, const state::TaskRecord* record,

@@ -30,7 +30,7 @@ std::vector<Deletion> costly_deletions(Plan& plan, const BuildOptions& options, 
   {
     state::BuildLog log = state::BuildLog::open(plan.workspace.state_dir);
     bool any = false;
-    for (const auto& [label, record] : log.records()) any = any || record.seconds > threshold;
+    for (const state::TaskRecord* record : log.records()) any = any || record->seconds > threshold;
     if (!any) return {};
   }
   std::vector<Deletion> costly;

@@ -97,10 +97,10 @@ void verify_workspace(const std::string& workspace_dir, const VerifyOptions& opt
   }
   try {
     state::BuildLog log = state::BuildLog::open(state_dir);
-    for (const auto& [label, record] : log.records()) {
-      if (!record.materialized) continue;  // resolved from a remote record, never fetched
+    for (const state::TaskRecord* record : log.records()) {
+      if (!record->materialized) continue;  // resolved from a remote record, never fetched
       ++section.counts.results;
-      for (const auto& output : record.outputs) {
+      for (const auto& output : record->outputs) {
         ++section.counts.outputs;
         auto digest = verified.digest(workspace_dir, output.path);
         if (!digest || *digest != output.digest) ++section.counts.will_rebuild;

@@ -18,10 +18,35 @@ namespace luisy::graph {
 using namespace detail;
 
 void Graph::compute_dependents() {
-  dependents.assign(instances.size(), {});
+  // Count, then place: each instance's dependents come out in increasing id order.
+  dependent_start.assign(instances.size() + 1, 0);
+  for (const auto& instance : instances)
+    for (InstanceId dep : instance.deps)
+      if (dep < instances.size()) ++dependent_start[dep + 1];
+  for (size_t i = 0; i < instances.size(); ++i) dependent_start[i + 1] += dependent_start[i];
+  dependent_ids.resize(dependent_start.back());
+  std::vector<uint32_t> next(dependent_start.begin(), dependent_start.end() - 1);
   for (InstanceId id = 0; id < instances.size(); ++id)
     for (InstanceId dep : instances[id].deps)
-      if (dep < dependents.size()) dependents[dep].push_back(id);
+      if (dep < instances.size()) dependent_ids[next[dep]++] = id;
+}
+
+void Graph::compute_source_files() {
+  // A source that a task writes is an output of one of the instance's deps (the graph adds
+  // that edge), so a look at those suffices.
+  std::unordered_set<std::string_view> seen;
+  source_files.clear();
+  for (const auto& instance : instances) {
+    for (const auto& source : instance.sources) {
+      bool produced = false;
+      for (InstanceId dep : instance.deps) {
+        const auto& outputs = instances[dep].outputs;
+        if (std::find(outputs.begin(), outputs.end(), source) != outputs.end()) produced = true;
+      }
+      if (!produced && seen.insert(source).second) source_files.push_back(source);
+    }
+  }
+  std::sort(source_files.begin(), source_files.end());
 }
 
 namespace {
@@ -268,6 +293,7 @@ Graph build_graph(const manifest::Pipeline& pipeline, const GraphOptions& option
   for (InstanceId id : wanted)
     if (seen.insert(new_id[id]).second) graph.targets.push_back(new_id[id]);
   graph.globbed_dirs.assign(globs.scanned_dirs.begin(), globs.scanned_dirs.end());
+  graph.compute_source_files();
   graph.compute_dependents();
   return graph;
 }

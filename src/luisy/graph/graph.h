@@ -3,6 +3,7 @@
 // parameters and targets. Knows nothing of hashing, state or processes.
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,7 +31,9 @@ struct TaskInstance {
   std::vector<Param> params;      // the parameters that identify it, sorted by name
   std::string label;              // "Clean(year=2024)" or "Clean"
   std::string command;            // after substitution
-  std::vector<std::string> sources;  // declared inputs after glob expansion, in order
+  // Declared inputs after glob expansion, in order. Only while the graph is built: a graph
+  // loaded from a compiled plan leaves it empty (Graph::source_files is what planning needs).
+  std::vector<std::string> sources;
   std::vector<InstanceId> deps;      // upstream instances, in `requires` order
   std::vector<std::string> inputs;   // sources, then the outputs of deps in order ({in})
   std::vector<std::string> outputs;  // a path ending in '/' is a directory
@@ -47,10 +50,21 @@ struct Graph {
   std::vector<TaskInstance> instances;  // topologically ordered: deps before dependents
   std::vector<InstanceId> targets;      // what the build was asked for
   std::vector<std::string> globbed_dirs;  // directories whose listing fed a glob (for plan reuse)
+  // Every declared input that no instance writes, sorted, each once: the files whose absence
+  // makes a compiled plan unusable (the full parse reports it with its location).
+  std::vector<std::string> source_files;
 
-  // Instances that depend on each instance (reverse edges), built by compute_dependents.
-  std::vector<std::vector<InstanceId>> dependents;
+  // Instances that depend on each instance (reverse edges), built by compute_dependents: those
+  // of instance i are dependent_ids[dependent_start[i] .. dependent_start[i + 1]). Two flat
+  // arrays rather than a vector per instance: one allocation instead of one per instance.
+  std::vector<uint32_t> dependent_start;
+  std::vector<InstanceId> dependent_ids;
+  std::span<const InstanceId> dependents(InstanceId id) const {
+    return {dependent_ids.data() + dependent_start[id], dependent_start[id + 1] - dependent_start[id]};
+  }
+  bool has_dependents() const { return dependent_start.size() == instances.size() + 1; }
   void compute_dependents();
+  void compute_source_files();  // from the instances' sources and outputs
 };
 
 struct GraphOptions {

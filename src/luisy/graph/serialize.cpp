@@ -14,7 +14,9 @@ namespace {
 // The body starts with a table of distinct strings; most strings after it are indices,
 // since task names, parameter values and paths repeat across thousands of instances.
 constexpr char kMagic[8] = {'L', 'U', 'I', 'S', 'Y', 'G', 'R', 'F'};
-constexpr uint32_t kVersion = 2;  // 2: tools and the always/frozen/cache flags
+// 2: tools and the always/frozen/cache flags; 3: source_files instead of each instance's
+// sources
+constexpr uint32_t kVersion = 3;
 
 class Writer {
  public:
@@ -117,16 +119,17 @@ struct BodyReader {
   Reader& r;
   std::vector<std::string_view> strings;
 
-  std::string str() {
+  std::string_view view() {
     uint64_t i = r.varint();
-    if (i >= strings.size()) return r.fail(), std::string();
-    return std::string(strings[i]);
+    if (i >= strings.size()) return r.fail(), std::string_view();
+    return strings[i];
   }
+  std::string str() { return std::string(view()); }
   std::vector<std::string> str_list() {
     size_t n = r.count();
     std::vector<std::string> list;
     list.reserve(n);
-    for (size_t i = 0; i < n && r.ok(); ++i) list.push_back(str());
+    for (size_t i = 0; i < n && r.ok(); ++i) list.emplace_back(view());
     return list;
   }
   // Ids below `limit` only: deps point backwards, targets anywhere in the graph.
@@ -166,7 +169,6 @@ std::string serialize_graph(const Graph& graph) {
     }
     w.raw(instance.label);  // unique per instance: not worth a table lookup
     w.raw(instance.command);
-    write_strings(w, table, instance.sources);
     write_ids(w, instance.deps);
     write_strings(w, table, instance.inputs);
     write_strings(w, table, instance.outputs);
@@ -180,6 +182,7 @@ std::string serialize_graph(const Graph& graph) {
   }
   write_ids(w, graph.targets);
   write_strings(w, table, graph.globbed_dirs);
+  write_strings(w, table, graph.source_files);
 
   std::string out(kMagic, sizeof kMagic);
   size_t table_bytes = 0;
@@ -213,23 +216,23 @@ std::optional<Graph> deserialize_graph(std::string_view bytes) {
   graph.instances.reserve(count);
   for (size_t i = 0; i < count && r.ok(); ++i) {
     TaskInstance& instance = graph.instances.emplace_back();
-    instance.task = in.str();
+    instance.task = in.view();
     size_t params = r.count();
+    instance.params.reserve(params);
     for (size_t p = 0; p < params && r.ok(); ++p) {
       std::string name = in.str();
       instance.params.push_back({std::move(name), in.str()});
     }
-    instance.label = std::string(r.raw());
-    instance.command = std::string(r.raw());
-    instance.sources = in.str_list();
+    instance.label = r.raw();
+    instance.command = r.raw();
     instance.deps = in.ids(i);
     instance.inputs = in.str_list();
     instance.outputs = in.str_list();
     instance.env = in.str_list();
-    instance.where.file = in.str();
+    instance.where.file = in.view();
     instance.where.line = in.small_int();
     instance.where.column = in.small_int();
-    instance.description = in.str();
+    instance.description = in.view();
     instance.tools = in.str_list();
     uint64_t flags = r.varint();
     if (flags > 7) r.fail();
@@ -239,6 +242,7 @@ std::optional<Graph> deserialize_graph(std::string_view bytes) {
   }
   graph.targets = in.ids(count);
   graph.globbed_dirs = in.str_list();
+  graph.source_files = in.str_list();
   if (!r.ok() || !r.at_end()) return std::nullopt;
   graph.compute_dependents();
   return graph;

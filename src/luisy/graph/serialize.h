@@ -8,7 +8,8 @@
 
 namespace luisy::graph {
 
-// Versioned binary form of everything in the Graph but `dependents` (derived data).
+// Versioned binary form of everything in the Graph but the dependents (derived data) and
+// each instance's `sources` (Graph::source_files stands for them).
 std::string serialize_graph(const Graph& graph);
 
 // nullopt for anything that is not exactly what serialize_graph wrote with this format

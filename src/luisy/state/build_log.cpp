@@ -1,12 +1,15 @@
 #include "luisy/state/build_log.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <utility>
 
 #include "luisy/state/binary_io.h"
 #include "luisy/util/error.h"
@@ -87,6 +90,10 @@ struct BuildLog::File {
   int fd = -1;            // opened for appending on the first write
   uint64_t good_end = 0;  // end of the last valid record; 0: no valid header on disk
   bool truncate = false;  // bytes after good_end must go before the next append
+  // The file as loaded, mapped: the loaded records' preimages view it. Appends never change
+  // its bytes, a compaction replaces the file by rename and a torn tail is cut after the
+  // last record, so the mapped range the records use stays valid for the log's life.
+  util::MappedFile mapped;
 
   ~File() {
     if (fd >= 0) ::close(fd);
@@ -127,25 +134,81 @@ struct BuildLog::File {
   }
 };
 
-BuildLog::BuildLog() : file_(std::make_unique<File>()) {}
+namespace {
+
+size_t label_hash(std::string_view label) { return std::hash<std::string_view>{}(label); }
+
+uint64_t make_slot(size_t hash, size_t record) {
+  return (static_cast<uint64_t>(hash >> 32) << 32) | static_cast<uint64_t>(record + 1);
+}
+
+// Past this much of the mapped file behind the reader, its pages are handed back: they
+// would otherwise all count in the process's memory (32 MB for 100,000 tasks), while only
+// a preimage that is asked for is read again (from the page cache).
+constexpr size_t kDropStep = size_t{4} << 20;
+
+}  // namespace
+
+BuildLog::BuildLog() : file_(std::make_unique<File>()), index_(16, 0) {}
 BuildLog::BuildLog(BuildLog&&) noexcept = default;
 BuildLog& BuildLog::operator=(BuildLog&&) noexcept = default;
 BuildLog::~BuildLog() = default;
 
+size_t BuildLog::slot_of(std::string_view label, size_t hash) const {
+  size_t mask = index_.size() - 1;
+  uint64_t tag = static_cast<uint64_t>(hash >> 32);
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    uint64_t slot = index_[i];
+    if (slot == 0) return i;
+    if ((slot >> 32) == tag && at((slot & 0xffffffffu) - 1).label == label) return i;
+  }
+}
+
+void BuildLog::grow_index() {
+  std::vector<uint64_t> old = std::exchange(index_, std::vector<uint64_t>(index_.size() * 2, 0));
+  for (uint64_t slot : old) {
+    if (slot == 0) continue;
+    size_t record = (slot & 0xffffffffu) - 1;
+    size_t hash = label_hash(at(record).label);
+    index_[slot_of(at(record).label, hash)] = make_slot(hash, record);
+  }
+}
+
+TaskRecord& BuildLog::add(TaskRecord record) {
+  size_t hash = label_hash(record.label);
+  size_t i = slot_of(record.label, hash);
+  if (index_[i] != 0) {
+    size_t existing = (index_[i] & 0xffffffffu) - 1;
+    if (!live_[existing]) {
+      live_[existing] = true;
+      ++live_count_;
+    }
+    return at(existing) = std::move(record);
+  }
+  if (count_ % kChunk == 0) chunks_.push_back(std::make_unique<TaskRecord[]>(kChunk));
+  size_t n = count_++;
+  TaskRecord& stored = at(n) = std::move(record);
+  live_.push_back(true);
+  ++live_count_;
+  index_[i] = make_slot(hash, n);
+  if (count_ * 2 > index_.size()) grow_index();
+  return stored;
+}
+
 BuildLog BuildLog::open(const std::string& state_dir) {
   BuildLog log;
   log.file_->path = util::join_path(state_dir, "log");
-  auto read = util::read_file_if_exists(log.file_->path);
-  if (!read) return log;  // created with its header on the first write
-  // Shared with the records, whose preimages stay views into it.
-  auto content = std::make_shared<const std::string>(std::move(*read));
+  auto mapped = util::MappedFile::open_if_exists(log.file_->path);
+  if (!mapped) return log;  // created with its header on the first write
+  log.file_->mapped = std::move(*mapped);
+  std::string_view content = log.file_->mapped.view();
 
   std::string header = header_bytes();
-  if (content->size() < kHeaderSize && std::string_view(header).starts_with(*content)) {
+  if (content.size() < kHeaderSize && std::string_view(header).starts_with(content)) {
     log.file_->truncate = true;  // a crash while creating the file: start it again
     return log;
   }
-  if (!std::string_view(*content).starts_with(header)) {
+  if (!content.starts_with(header)) {
     std::string dir = state_dir;
     while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
     throw Error(
@@ -153,10 +216,14 @@ BuildLog BuildLog::open(const std::string& state_dir) {
                     log.file_->path, dir));
   }
 
-  log.records_.reserve(content->size() / 256);
-  const char* data = content->data();
-  size_t size = content->size();
+  // About 300 bytes a record: size the index once instead of growing it while loading.
+  size_t expected = content.size() / 256;
+  while (log.index_.size() < 2 * expected) log.index_.resize(log.index_.size() * 2);
+  log.live_.reserve(expected);
+  const char* data = content.data();
+  size_t size = content.size();
   size_t pos = kHeaderSize;
+  size_t dropped = 0;
   while (size - pos >= kFrameSize) {
     Reader frame(data + pos, kFrameSize);
     uint32_t length = frame.u32();
@@ -170,10 +237,15 @@ BuildLog BuildLog::open(const std::string& state_dir) {
     std::string_view label = in.str();
     if (type == kTypeTombstone) {
       if (!in.ok() || !in.at_end()) break;
-      log.records_.erase(std::string(label));
+      size_t i = log.slot_of(label, label_hash(label));
+      if (log.index_[i] != 0) {
+        size_t r = (log.index_[i] & 0xffffffffu) - 1;
+        if (log.live_[r]) {
+          log.drop(r);
+        }
+      }
     } else if (type == kTypeRecord) {
       TaskRecord r;
-      r.label = label;
       r.key = in.digest();
       uint32_t count = in.u32();
       // Each output takes at least 32 bytes: a bogus count cannot make us allocate wildly.
@@ -185,29 +257,47 @@ BuildLog BuildLog::open(const std::string& state_dir) {
         o.size = in.u64();
         o.mode = in.u32();
       }
-      r.log_bytes = content;
       r.logged_preimage = in.str();
+      r.preimage_in_log = true;
       r.seconds = in.f64();
       r.finished_at = in.i64();
       uint8_t materialized = in.u8();
       if (!in.ok() || !in.at_end() || materialized > 1) break;
       r.materialized = materialized == 1;
-      std::string key = r.label;
-      log.records_.insert_or_assign(std::move(key), std::move(r));
+      r.label = label;
+      log.add(std::move(r));
     } else {
       break;
     }
     ++log.records_in_file_;
     pos += kFrameSize + length;
+    if (pos - dropped >= kDropStep) {
+      size_t upto = pos & ~(size_t{4096} - 1);  // whole pages only (the mapping starts on one)
+      ::madvise(const_cast<char*>(data) + dropped, upto - dropped, MADV_DONTNEED);
+      dropped = upto;
+    }
+    // (After the loop, the rest goes too: a partial last page is dropped whole, and read
+    // again from the file if a preimage on it is asked for.)
   }
+  if (pos > dropped) ::madvise(const_cast<char*>(data) + dropped, pos - dropped, MADV_DONTNEED);
   log.file_->good_end = pos;
   log.file_->truncate = pos != size;
   return log;
 }
 
-const TaskRecord* BuildLog::find(const std::string& label) const {
-  auto it = records_.find(label);
-  return it == records_.end() ? nullptr : &it->second;
+const TaskRecord* BuildLog::find(std::string_view label) const {
+  uint64_t slot = index_[slot_of(label, label_hash(label))];
+  if (slot == 0) return nullptr;
+  size_t r = (slot & 0xffffffffu) - 1;
+  return live_[r] ? &at(r) : nullptr;
+}
+
+std::vector<const TaskRecord*> BuildLog::records() const {
+  std::vector<const TaskRecord*> live;
+  live.reserve(live_count_);
+  for (size_t i = 0; i < count_; ++i)
+    if (live_[i]) live.push_back(&at(i));
+  return live;
 }
 
 void BuildLog::record(TaskRecord record) {
@@ -216,31 +306,37 @@ void BuildLog::record(TaskRecord record) {
   file_->ensure_open();
   file_->write_all(bytes);
   ++records_in_file_;
-  std::string key = record.label;
-  records_.insert_or_assign(std::move(key), std::move(record));
+  add(std::move(record));
 }
 
-void BuildLog::forget(const std::string& label) {
-  if (!records_.count(label)) return;  // nothing in the file to supersede
+void BuildLog::forget(std::string_view label) {
+  uint64_t slot = index_[slot_of(label, label_hash(label))];
+  if (slot == 0 || !live_[(slot & 0xffffffffu) - 1]) return;  // nothing in the file to supersede
   std::string bytes;
   append_frame(bytes, [&](std::string& out) { encode_tombstone(out, label); });
   file_->ensure_open();
   file_->write_all(bytes);
   ++records_in_file_;
-  records_.erase(label);
+  drop((slot & 0xffffffffu) - 1);
+}
+
+void BuildLog::drop(size_t r) {
+  TaskRecord& gone = at(r);
+  TaskRecord emptied;
+  emptied.label = std::move(gone.label);  // still what its index slot compares against
+  gone = std::move(emptied);
+  live_[r] = false;
+  --live_count_;
 }
 
 void BuildLog::flush() {
   if (file_->fd >= 0 && ::fsync(file_->fd) != 0) file_->fail("cannot sync");
-  if (records_in_file_ <= 2 * records_.size() + 1000) return;
+  if (records_in_file_ <= 2 * live_count_ + 1000) return;
 
-  // Most of the file is superseded: write the live records alone, sorted so that the
-  // file does not depend on hash-map order, and switch to the new file.
-  std::vector<const TaskRecord*> live;
-  live.reserve(records_.size());
-  for (const auto& [label, r] : records_) live.push_back(&r);
-  std::sort(live.begin(), live.end(),
-            [](const TaskRecord* a, const TaskRecord* b) { return a->label < b->label; });
+  // Most of the file is superseded: write the live records alone, in the order their
+  // labels were first recorded (so the file does not depend on hash order), and switch
+  // to the new file.
+  std::vector<const TaskRecord*> live = records();
   std::string content = header_bytes();
   for (const TaskRecord* r : live)
     append_frame(content, [&](std::string& out) { encode_record(out, *r); });
@@ -249,7 +345,7 @@ void BuildLog::flush() {
   file_->fd = -1;
   file_->good_end = content.size();
   file_->truncate = false;
-  records_in_file_ = records_.size();
+  records_in_file_ = live_count_;
 }
 
 }  // namespace luisy::state

@@ -1,7 +1,6 @@
 #include "luisy/state/stat_store.h"
 
 #include <ctime>
-#include <vector>
 
 #include "luisy/state/binary_io.h"
 #include "luisy/util/error.h"
@@ -54,22 +53,25 @@ void load_stat_cache(const std::string& state_dir, hash::StatCache& cache) {
   uint64_t count = in.u64();
   if (!in.ok() || count > in.remaining() / kMinEntrySize) return;
 
-  // Parse everything before touching the cache: a bad file leaves it as it was.
-  std::vector<std::pair<std::string_view, hash::StatEntry>> entries;
-  entries.reserve(count);
-  for (uint64_t i = 0; i < count; ++i) {
-    std::string_view path = in.str();
-    hash::StatEntry e;
-    e.size = in.u64();
-    e.mtime_ns = in.i64();
-    e.inode = in.u64();
-    e.digest = in.digest();
-    entries.emplace_back(path, e);
-  }
-  if (!in.ok() || !in.at_end()) return;
-
-  cache.reserve(cache.entries().size() + entries.size());
-  for (const auto& [path, e] : entries) cache.insert(std::string(path), e);
+  // Walk everything before touching the cache, so that a bad file leaves it as it was;
+  // then read it again into the cache (no list of 100,000 entries in between).
+  auto parse = [&](auto&& take) {
+    Reader in(content.data(), body);
+    in.bytes(kMagic.size() + 4 + 8);
+    for (uint64_t i = 0; i < count && in.ok(); ++i) {
+      std::string_view path = in.str();
+      hash::StatEntry e;
+      e.size = in.u64();
+      e.mtime_ns = in.i64();
+      e.inode = in.u64();
+      e.digest = in.digest();
+      take(path, e);
+    }
+    return in.ok() && in.at_end();
+  };
+  if (!parse([](std::string_view, const hash::StatEntry&) {})) return;
+  cache.reserve(cache.entries().size() + count);
+  parse([&](std::string_view path, const hash::StatEntry& e) { cache.insert(std::string(path), e); });
   cache.mark_clean();
 }
 
