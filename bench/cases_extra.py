@@ -163,7 +163,7 @@ def remote_env(azurite, transfers):
         "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1",
         "LUISY_AZURE_ACCOUNT_NAME": ACCOUNT, "LUISY_AZURE_STORAGE_KEY": KEY,
         "LUISY_AZURE_ENDPOINT": azurite.endpoint,
-        # With a remote, luisy's downloads always pass through its local content store: it
+        # With a remote, luisy keeps what it downloads in its local content store too: it
         # lives in the bench's work directory and is emptied before every timed round.
         "LUISY_CACHE_DIR": os.path.join(azurite.work, "luisy-remote-cache"),
         "BENCH_CONCURRENCY": str(transfers),

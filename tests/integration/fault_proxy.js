@@ -16,7 +16,8 @@
 //   stall        nothing is sent back; the connection is held until the client gives up
 //   503, 429     an error answer with Retry-After: retry_after seconds (not forwarded)
 //   500          an error answer, not forwarded
-//   burst500     500 for burst_len consecutive requests, every burst_every requests
+//   burst500     500 for burst_len consecutive requests, every burst_every requests (but
+//                never more than burst_len faults in a row for one request)
 //   truncate     the right Content-Length, part of the body, then the connection closes
 //   wrong_length a Content-Length shorter than the body (longer when it has none)
 //   slow         every answer is sent at rate_bps bytes per second
@@ -86,6 +87,10 @@ function choose(config, key, attempt) {
       state.burst_left = config.burst_len || 3;
     if (state.burst_left > 0) {
       state.burst_left--;
+      // A request alone on the wire meets a whole burst, and its next attempt may open the
+      // next one: keep one request's faults in a row within burst_len, so that burst_len <=
+      // the client's retries means every request succeeds whatever the interleaving.
+      if ((state.run.get(key) || 0) >= (config.burst_len || 3)) return null;
       return 'burst500';
     }
     return null;

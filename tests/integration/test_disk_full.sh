@@ -182,7 +182,7 @@ assert_status 0
 assert_ran
 cases=$((cases + 1))
 
-case_start "a download into a full local store: the task runs instead, the store keeps nothing half"
+case_start "a download into a full local store: restored into the workspace, the store warns and keeps nothing half"
 small_disk store2 256k
 export LUISY_CACHE_DIR="$DISK/cache"
 make_workspace

@@ -74,6 +74,13 @@ assert_file_absent data/raw.txt
 assert_file_absent data/clean.txt
 assert_contains LUISY_OUTPUT "not downloaded"
 assert_matches LUISY_OUTPUT 'remote: 4 hits, 0 misses, 0 errors'
+# B's local store keeps what was restored (the two reports and their records), not the
+# records of Raw and Clean, which were only read to compute the reports' keys.
+[ "$(count_files "$LUISY_CACHE_DIR/ac")" = 2 ] ||
+  fail "expected the 2 restored records in B's local store, found $(count_files "$LUISY_CACHE_DIR/ac")"
+[ "$(count_files "$LUISY_CACHE_DIR/cas")" = 2 ] ||
+  fail "expected the 2 restored files in B's local store, found $(count_files "$LUISY_CACHE_DIR/cas")"
+audit_store "$LUISY_CACHE_DIR" local
 
 case_start "B builds without flags: the upstream resolved from records is not rerun"
 run_luisy build

@@ -131,7 +131,8 @@ TEST_CASE("result cache: local miss, remote hit, restore into an empty workspace
   CHECK(*hit == r);
   CHECK(consumer.stats().hits_remote == 1);
   CHECK(consumer.stats().misses == 1);
-  CHECK(consumer.local().get_record(r.key));  // saved locally
+  consumer.flush();
+  CHECK_FALSE(consumer.local().get_record(r.key));  // not saved until restored
 
   REQUIRE_MESSAGE(consumer.restore(*hit, dir / "ws2", &error), error);
   CHECK(util::read_file(dir / "ws2/out/a.txt") == "alpha one");
@@ -141,6 +142,11 @@ TEST_CASE("result cache: local miss, remote hit, restore into an empty workspace
   CHECK(stat_of(dir / "ws2/out/dir/x").st_nlink == 1);
   CHECK(consumer.stats().bytes_down == 9 + 5 + 100003);
   CHECK(consumer.stats().errors == 0);
+  // Downloaded straight into the workspace, then kept in the local store too.
+  CHECK_FALSE(util::exists(dir / "ws2/out/.a.txt.luisy-tmp"));
+  consumer.flush();
+  for (const auto& file : r.files) CHECK(consumer.local().has_blob(file.digest));
+  CHECK(consumer.local().get_record(r.key));  // saved locally after its files
 }
 
 TEST_CASE("result cache: restore makes a directory output match the record") {
@@ -180,7 +186,8 @@ TEST_CASE("result cache: upload writes blobs first, the record last, and only wh
                     std::make_unique<ScriptedStore>(dir_remote(dir), &log), {});
   REQUIRE(cache.store_local(r, dir / "ws"));
   CHECK(cache.upload({r, r}, dir / "ws").empty());  // duplicates are uploaded once
-  CHECK(log == std::vector<std::string>{"get_record", "has_blobs", "upload_blobs", "put_record"});
+  // No round of checks before the create-only upload.
+  CHECK(log == std::vector<std::string>{"get_record", "upload_blobs", "put_record"});
   auto remote = dir_remote(dir);
   Failure failure;
   CHECK(remote->get_record(r.key, &failure));
@@ -204,8 +211,7 @@ TEST_CASE("result cache: a blob trimmed from the local store during an upload go
   // A `luisy cache trim --max-size 0` between the check of the local store and the upload.
   store->before_upload = [&] { cache::LocalStore(dir / "local").trim(0); };
   CHECK(cache.upload({r}, dir / "ws").empty());
-  CHECK(log == std::vector<std::string>{"get_record", "has_blobs", "upload_blobs", "upload_blobs",
-                                        "put_record"});
+  CHECK(log == std::vector<std::string>{"get_record", "upload_blobs", "upload_blobs", "put_record"});
   auto remote = dir_remote(dir);
   Failure failure;
   CHECK(remote->get_record(r.key, &failure));
@@ -292,6 +298,7 @@ TEST_CASE("result cache: a remote blob that does not match its digest is refused
   CHECK_FALSE(consumer.restore(*hit, dir / "ws2", &error));
   CHECK(error.find("does not match") != std::string::npos);
   CHECK_FALSE(util::exists(dir / "ws2/out/dir/x"));
+  consumer.flush();
   CHECK_FALSE(consumer.local().has_blob(r.files[2].digest));
   CHECK(consumer.local().has_blob(r.files[0].digest));  // the good ones were kept
   CHECK(consumer.stats().errors == 1);
@@ -335,4 +342,100 @@ TEST_CASE("result cache: store_local refuses a file that changed since it was ha
   CHECK_FALSE(cache.store_local(r, dir / "ws", &error));
   CHECK_FALSE(error.empty());
   CHECK_FALSE(cache.local().get_record(r.key));
+}
+
+TEST_CASE("result cache: prefetched records answer lookups without another request") {
+  TempDir dir;
+  std::vector<std::string> log;
+  ResultRecord r = make_result(dir / "ws", "one");
+  ResultCache producer(cache::LocalStore(dir / "local1"), dir_remote(dir), {});
+  REQUIRE(producer.store_local(r, dir / "ws"));
+  REQUIRE(producer.upload({r}, dir / "ws").empty());
+
+  ResultCache cache(cache::LocalStore(dir / "local2"),
+                    std::make_unique<ScriptedStore>(dir_remote(dir), &log), {});
+  util::Digest absent = util::digest_of("no such result");
+  cache.prefetch({r.key, absent});
+  CHECK(log.size() == 2);
+  auto hit = cache.lookup(r.key, true);
+  REQUIRE(hit);
+  CHECK(*hit == r);
+  CHECK_FALSE(cache.lookup(absent, true));
+  CHECK(log.size() == 2);  // both answered from the prefetch
+  CHECK(cache.stats().hits_remote == 1);
+  CHECK(cache.stats().misses == 1);
+  // An answer is used once: a later lookup asks again.
+  CHECK_FALSE(cache.lookup(absent, true));
+  CHECK(log.size() == 3);
+  // A key the local store holds costs no request.
+  REQUIRE(cache.store_local(r, dir / "ws"));
+  cache.prefetch({r.key});
+  CHECK(log.size() == 3);
+}
+
+TEST_CASE("result cache: a failing prefetch marks the remote failed, once") {
+  TempDir dir;
+  std::vector<std::string> log;
+  auto scripted = std::make_unique<ScriptedStore>(dir_remote(dir), &log);
+  scripted->fail = true;
+  ResultCache cache(cache::LocalStore(dir / "local"), std::move(scripted), {});
+  std::vector<std::string> warnings;
+  cache.set_warning_callback([&](const std::string& w) { warnings.push_back(w); });
+  cache.prefetch({util::digest_of("k1"), util::digest_of("k2")});
+  CHECK_FALSE(cache.remote_usable());
+  CHECK_FALSE(cache.lookup(util::digest_of("k1"), true));
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("connection refused") != std::string::npos);
+}
+
+TEST_CASE("result cache: files of equal content are downloaded once and all placed") {
+  TempDir dir;
+  std::vector<std::string> log;
+  ResultRecord r;
+  std::string cmd = "make twins";
+  r.preimage = "luisy-key 1\ncmd " + std::to_string(cmd.size()) + ":" + cmd +
+               "\noutput 4:out/\nend\n";
+  r.key = util::digest_of(r.preimage);
+  util::Digest same = write_file(dir / "ws/out/a", "same bytes");
+  write_file(dir / "ws/out/b", "same bytes");
+  r.outputs = {{"out/", util::digest_of("tree twins")}};
+  r.files = {{"out/a", same, 10, 0644}, {"out/b", same, 10, 0600}};
+  ResultCache producer(cache::LocalStore(dir / "local1"), dir_remote(dir), {});
+  REQUIRE(producer.store_local(r, dir / "ws"));
+  REQUIRE(producer.upload({r}, dir / "ws").empty());
+
+  ResultCache consumer(cache::LocalStore(dir / "local2"),
+                       std::make_unique<ScriptedStore>(dir_remote(dir), &log), {});
+  std::string error;
+  REQUIRE_MESSAGE(consumer.restore(r, dir / "ws2", &error), error);
+  CHECK(util::read_file(dir / "ws2/out/a") == "same bytes");
+  CHECK(util::read_file(dir / "ws2/out/b") == "same bytes");
+  CHECK((stat_of(dir / "ws2/out/b").st_mode & 07777) == 0600);
+  CHECK(consumer.stats().bytes_down == 10);
+  CHECK(log == std::vector<std::string>{"download_blobs"});
+
+  // A second workspace, before the first copy reached the local store or after: no download.
+  log.clear();
+  REQUIRE_MESSAGE(consumer.restore(r, dir / "ws3", &error), error);
+  CHECK(util::read_file(dir / "ws3/out/b") == "same bytes");
+  CHECK(log.empty());
+}
+
+TEST_CASE("result cache: a changed workspace file does not block a blob the remote has") {
+  TempDir dir;
+  std::vector<std::string> log;
+  ResultRecord r = make_result(dir / "ws", "one");
+  ResultCache first(cache::LocalStore(dir / "local1"), dir_remote(dir), {});
+  REQUIRE(first.store_local(r, dir / "ws"));
+  REQUIRE(first.upload({r}, dir / "ws").empty());
+  REQUIRE(dir_remote(dir)->delete_record(r.key).ok);
+
+  // Nothing in this local store, and one file changed since the build: only that blob is
+  // looked for on the remote, which has it.
+  ResultCache cache(cache::LocalStore(dir / "local2"),
+                    std::make_unique<ScriptedStore>(dir_remote(dir), &log), {});
+  write_file(dir / "ws/out/dir/x", "changed after the build");
+  CHECK(cache.upload({r}, dir / "ws").empty());
+  CHECK(log == std::vector<std::string>{"get_record", "has_blobs", "upload_blobs", "put_record"});
+  CHECK(cache.stats().uploaded_blobs == 0);  // the other two were there already
 }

@@ -10,7 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <vector>
+#include <memory>
 
 namespace luisy::cache {
 
@@ -37,22 +37,29 @@ class Fd {
   int fd_;
 };
 
+// One buffer per thread, allocated once: a vector per call zeroed a megabyte for every copy
+// and every hash, about 20 GiB of memset for a restore of 10,000 small files.
+char* copy_buffer() {
+  thread_local std::unique_ptr<char[]> buffer(new char[kBufferSize]);
+  return buffer.get();
+}
+
 std::string errno_message(std::string_view what, const std::string& path) {
   return fmt::format("{} {}: {}", what, path, std::strerror(errno));
 }
 
 // Reads the whole of fd from its current offset into the hasher.
 bool hash_fd(int fd, util::Hasher& hasher, std::string* error, const std::string& path) {
-  std::vector<char> buffer(kBufferSize);
+  char* buffer = copy_buffer();
   while (true) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    ssize_t n = ::read(fd, buffer, kBufferSize);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (error) *error = errno_message("cannot read", path);
       return false;
     }
     if (n == 0) return true;
-    hasher.update(buffer.data(), static_cast<size_t>(n));
+    hasher.update(buffer, static_cast<size_t>(n));
   }
 }
 
@@ -93,18 +100,18 @@ CopyResult copy_file(const std::string& source, const std::string& dest, uint32_
     }
   } else {
     bool hashing = digest != CopyDigest::kNone;
-    std::vector<char> buffer(kBufferSize);
+    char* buffer = copy_buffer();
     while (true) {
-      ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+      ssize_t n = ::read(in.get(), buffer, kBufferSize);
       if (n < 0) {
         if (errno == EINTR) continue;
         return fail(errno_message("cannot read", source));
       }
       if (n == 0) break;
-      if (hashing) hasher.update(buffer.data(), static_cast<size_t>(n));
+      if (hashing) hasher.update(buffer, static_cast<size_t>(n));
       size_t written = 0;
       while (written < static_cast<size_t>(n)) {
-        ssize_t w = ::write(out.get(), buffer.data() + written, static_cast<size_t>(n) - written);
+        ssize_t w = ::write(out.get(), buffer + written, static_cast<size_t>(n) - written);
         if (w < 0) {
           if (errno == EINTR) continue;
           return fail(errno_message("cannot write", dest));

@@ -85,7 +85,7 @@ bool LocalStore::has_blob(const util::Digest& digest) const {
 }
 
 bool LocalStore::put_blob_from_file(const util::Digest& digest, const std::string& path,
-                                    std::string* error) {
+                                    std::string* error, CopyDigest check) {
   std::string dest = blob_path(digest);
   if (util::exists(dest)) {
     touch_file(dest);
@@ -93,7 +93,7 @@ bool LocalStore::put_blob_from_file(const util::Digest& digest, const std::strin
   }
   util::make_parent_dirs(dest);
   std::string temp = temp_path_for(dest);
-  CopyResult copy = copy_file(path, temp, 0444, CopyDigest::kIfCheap);
+  CopyResult copy = copy_file(path, temp, 0444, check);
   if (!copy.ok) throw Error(copy.error);
   if (copy.hashed && copy.digest != digest) {
     ::unlink(temp.c_str());

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "luisy/cache/file_copy.h"
 #include "luisy/cache/result_record.h"
 #include "luisy/util/digest.h"
 
@@ -39,9 +40,10 @@ class LocalStore {
   // Adds a file's content under `digest` (the caller computed it from the same file). A
   // no-op when present. When the bytes are copied (no reflink) they are hashed on the way and
   // a mismatch (the file changed since it was hashed) stores nothing and returns false with
-  // *error. Throws Error when the store cannot be written or the file cannot be read.
+  // *error; with CopyDigest::kAlways a reflinked copy is hashed too. Throws Error when the
+  // store cannot be written or the file cannot be read.
   bool put_blob_from_file(const util::Digest& digest, const std::string& path,
-                          std::string* error = nullptr);
+                          std::string* error = nullptr, CopyDigest check = CopyDigest::kIfCheap);
 
   // Adopts a file downloaded to `temp_path` (from new_temp_path) as the blob `digest`: its
   // content is hashed, and only a match is renamed into the store. A mismatch removes the

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -48,7 +50,9 @@ ResultCache::ResultCache(LocalStore local, std::unique_ptr<remote::RemoteStore> 
                          remote::TransferOptions options)
     : local_(std::move(local)), remote_(std::move(remote)), options_(options) {}
 
-ResultCache::~ResultCache() = default;
+ResultCache::~ResultCache() {
+  store_queue_.finish();
+}
 
 bool ResultCache::remote_usable() const {
   std::lock_guard lock(mutex_);
@@ -122,6 +126,37 @@ void ResultCache::remote_failed(const std::string& message) {
                      remote_->describe(), message));
 }
 
+std::optional<ResultRecord> ResultCache::trusted_record(const util::Digest& key,
+                                                        const std::string& text, std::string* why) {
+  auto parsed = parse_record(text, key, why);
+  if (parsed) *why = record_inconsistency(*parsed);
+  if (!parsed || !why->empty()) return std::nullopt;
+  return parsed;
+}
+
+void ResultCache::prefetch(const std::vector<util::Digest>& keys) {
+  if (!remote_usable()) return;
+  std::vector<util::Digest> wanted;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& key : keys)
+      if (!prefetched_.count(util::to_hex(key))) wanted.push_back(key);
+  }
+  // What the local store answers needs no request (a stat each, not a read: lookup() reads).
+  std::erase_if(wanted,
+                [&](const util::Digest& key) { return util::exists(local_.record_path(key)); });
+  if (wanted.empty()) return;
+  remote::Failure failure;
+  auto texts = remote_->get_records(wanted, &failure, options_.max_in_flight);
+  if (!failure.message.empty()) {
+    remote_failed(failure.message);
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  for (size_t i = 0; i < wanted.size() && i < texts.size(); ++i)
+    prefetched_[util::to_hex(wanted[i])] = std::move(texts[i]);
+}
+
 std::optional<ResultRecord> ResultCache::lookup(const util::Digest& key, bool use_remote) {
   if (auto record = local_.get_record(key)) {
     std::lock_guard lock(mutex_);
@@ -135,27 +170,35 @@ std::optional<ResultRecord> ResultCache::lookup(const util::Digest& key, bool us
   };
   if (!use_remote || !remote_usable()) return miss();
 
-  remote::Failure failure;
-  auto bytes = remote_->get_record(key, &failure);
-  if (!bytes) {
-    if (!failure.message.empty()) remote_failed(failure.message);
-    return miss();
+  std::optional<std::string> bytes;
+  bool was_prefetched = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = prefetched_.find(util::to_hex(key)); it != prefetched_.end()) {
+      was_prefetched = true;
+      bytes = std::move(it->second);
+      prefetched_.erase(it);
+    }
   }
+  if (!was_prefetched) {
+    remote::Failure failure;
+    bytes = remote_->get_record(key, &failure);
+    if (!bytes && !failure.message.empty()) {
+      remote_failed(failure.message);
+      return miss();
+    }
+  }
+  if (!bytes) return miss();
   // A record is used only if it parses and agrees with itself (see record_inconsistency).
-  auto trusted = [&](const std::string& text, std::string* why) -> std::optional<ResultRecord> {
-    auto parsed = parse_record(text, key, why);
-    if (parsed) *why = record_inconsistency(*parsed);
-    if (!parsed || !why->empty()) return std::nullopt;
-    return parsed;
-  };
   std::string error;
-  auto record = trusted(*bytes, &error);
+  auto record = trusted_record(key, *bytes, &error);
   if (!record) {
     // A body damaged in transit looks the same as a damaged record: read it once more
     // before calling the record malformed.
     remote::Failure again_failure;
     std::string again_error;
-    if (auto again = remote_->get_record(key, &again_failure)) record = trusted(*again, &again_error);
+    if (auto again = remote_->get_record(key, &again_failure))
+      record = trusted_record(key, *again, &again_error);
   }
   if (!record) {
     {
@@ -165,91 +208,176 @@ std::optional<ResultRecord> ResultCache::lookup(const util::Digest& key, bool us
     warn(fmt::format("refused the remote record {}, not used: {}", util::to_hex(key), error));
     return miss();
   }
-  try {
-    local_.put_record(*record);
-  } catch (const Error& e) {
-    warn(fmt::format("cannot save a remote record locally: {}", e.what()));
-  }
+  // Saved locally once restored (restore() queues it after its files): a record resolved
+  // only to compute its dependents' keys (a --download of a last task looks up all of its
+  // ancestors) is not worth a file in the store, whose creation costs more than the request.
   std::lock_guard lock(mutex_);
+  fetched_from_remote_.insert(util::to_hex(key));
   ++stats_.hits_remote;
   return record;
 }
 
-bool ResultCache::fetch_blobs(const std::vector<util::Digest>& digests,
-                              const std::vector<uint64_t>& sizes, const util::Digest& key,
-                              std::string* error) {
+void ResultCache::flush() {
+  std::vector<std::string> failures = store_queue_.finish();
+  if (failures.empty()) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (warned_store_) return;
+    warned_store_ = true;
+  }
+  warn(fmt::format("cannot keep {} downloaded file(s) and record(s) in the local cache: {}",
+                   failures.size(), failures.front()));
+}
+
+bool ResultCache::place_copy(const std::string& source, const util::Digest& digest,
+                             const std::string& dest, uint32_t mode, std::string* error) {
+  std::string temp = placement_temp_path(dest);
+  ::unlink(temp.c_str());  // left by a placement that was killed
+  CopyResult copy = copy_file(source, temp, mode, CopyDigest::kAlways);
+  if (!copy.ok) {
+    if (error) *error = copy.error;
+    return false;
+  }
+  if (copy.digest != digest) {
+    ::unlink(temp.c_str());
+    if (error) *error = fmt::format("{} changed since it was restored", source);
+    return false;
+  }
+  if (!rename_file(temp, dest, error)) {
+    ::unlink(temp.c_str());
+    return false;
+  }
+  return true;
+}
+
+bool ResultCache::download_into_place(const ResultRecord& record, const std::vector<size_t>& which,
+                                      const std::string& workspace_dir, std::string* error) {
   if (!remote_usable()) {
     if (error)
-      *error = fmt::format("{} file(s) are not in the local cache and {}", digests.size(),
+      *error = fmt::format("{} file(s) are not in the local cache and {}", which.size(),
                            remote_ ? "the remote cache failed earlier in this run"
                                    : "no remote cache is configured");
     return false;
   }
+  // One download per distinct blob, straight to its first file's placement name.
   std::vector<remote::BlobTransfer> transfers;
-  try {
-    for (size_t i = 0; i < digests.size(); ++i) {
-      const util::Digest& digest = digests[i];
-      remote::BlobTransfer t;
-      t.digest = digest;
-      t.size = i < sizes.size() ? sizes[i] : 0;
-      t.local_path = local_.new_temp_path(digest);
-      transfers.push_back(std::move(t));
+  std::vector<size_t> first_file;                     // per transfer: index into record.files
+  std::vector<std::pair<size_t, size_t>> copies;      // (file index, transfer) of the other files
+  std::unordered_map<std::string, size_t> by_digest;  // hex -> transfer
+  for (size_t index : which) {
+    const FileEntry& file = record.files[index];
+    auto [it, added] = by_digest.try_emplace(util::to_hex(file.digest), transfers.size());
+    if (!added) {
+      copies.emplace_back(index, it->second);
+      continue;
     }
-  } catch (const Error& e) {
-    if (error) *error = e.what();
-    return false;
+    std::string dest = util::join_path(workspace_dir, file.path);
+    remote::BlobTransfer t;
+    t.digest = file.digest;
+    t.size = file.size;
+    t.local_path = placement_temp_path(dest);
+    t.in_place = true;
+    ::unlink(t.local_path.c_str());  // left by a placement that was killed
+    transfers.push_back(std::move(t));
+    first_file.push_back(index);
   }
-  auto batch_started = std::chrono::steady_clock::now();
-  remote_->download_blobs(transfers, options_);
-  double batch_seconds = seconds_since(batch_started);
-  for (const auto& t : transfers) report(blob_report(false, t, batch_seconds));
 
-  bool ok = true;
-  std::string transfer_error;
-  for (auto& t : transfers) {
+  // Each file is verified and renamed into place as soon as it arrived, while the others are
+  // still in flight; its copy into the local store is queued.
+  std::vector<bool> settled(transfers.size(), false);
+  std::vector<std::string> place_errors(transfers.size());
+  std::string transfer_error;  // the first failure of the remote itself
+  auto settle = [&](size_t i) {
+    if (i >= transfers.size() || settled[i]) return;
+    settled[i] = true;
+    remote::BlobTransfer& t = transfers[i];
+    const FileEntry& file = record.files[first_file[i]];
     if (!t.outcome.ok) {
       ::unlink(t.local_path.c_str());
-      if (ok && error) *error = t.outcome.error;
-      if (transfer_error.empty()) transfer_error = t.outcome.error;
-      ok = false;
-      continue;
+      place_errors[i] = t.outcome.error;
+      if (!t.outcome.local && transfer_error.empty()) transfer_error = t.outcome.error;
+      return;
     }
     {
       std::lock_guard lock(mutex_);
       stats_.bytes_down += t.bytes;
     }
-    std::string adopt_error;
-    if (!local_.adopt_blob(t.digest, t.local_path, &adopt_error)) {
+    std::string check_error;
+    auto actual = digest_of_file(t.local_path, &check_error);
+    if (!actual || *actual != t.digest) {
+      ::unlink(t.local_path.c_str());
+      if (!actual) {
+        place_errors[i] = check_error;
+        return;
+      }
       // Wrong bytes from the remote: refused, never placed. Not a transport failure, so the
       // remote stays in use for other results.
+      place_errors[i] =
+          fmt::format("downloaded content of blob {} does not match its digest (got {})",
+                      util::to_hex(t.digest), util::to_hex(*actual));
       {
         std::lock_guard lock(mutex_);
         ++stats_.errors;
       }
       warn(fmt::format("refused a blob of record {} from remote cache {}, not used: {}",
-                       util::to_hex(key), remote_->describe(), adopt_error));
-      if (ok && error) *error = adopt_error;
-      ok = false;
+                       util::to_hex(record.key), remote_->describe(), place_errors[i]));
+      return;
+    }
+    std::string dest = util::join_path(workspace_dir, file.path);
+    if (::chmod(t.local_path.c_str(), static_cast<mode_t>(file.mode & 07777)) != 0) {
+      place_errors[i] =
+          fmt::format("cannot set the mode of {}: {}", t.local_path, std::strerror(errno));
+      ::unlink(t.local_path.c_str());
+      return;
+    }
+    if (!rename_file(t.local_path, dest, &place_errors[i])) {
+      ::unlink(t.local_path.c_str());
+      return;
+    }
+    store_queue_.add_blob(t.digest, dest);
+  };
+
+  try {
+    for (const auto& t : transfers) util::make_parent_dirs(t.local_path);
+  } catch (const Error& e) {
+    if (error) *error = e.what();
+    return false;
+  }
+  remote::TransferOptions options = options_;
+  options.on_downloaded = settle;
+  auto batch_started = std::chrono::steady_clock::now();
+  remote_->download_blobs(transfers, options);
+  for (size_t i = 0; i < transfers.size(); ++i) settle(i);
+  double batch_seconds = seconds_since(batch_started);
+  for (const auto& t : transfers) report(blob_report(false, t, batch_seconds));
+  if (!transfer_error.empty()) remote_failed(transfer_error);
+
+  bool ok = true;
+  for (size_t i = 0; i < transfers.size(); ++i) {
+    if (place_errors[i].empty()) continue;
+    if (ok && error)
+      *error =
+          fmt::format("cannot restore {}: {}", record.files[first_file[i]].path, place_errors[i]);
+    ok = false;
+  }
+  if (!ok) return false;
+  for (const auto& [index, transfer] : copies) {
+    const FileEntry& file = record.files[index];
+    std::string source = util::join_path(workspace_dir, record.files[first_file[transfer]].path);
+    std::string copy_error;
+    if (!place_copy(source, file.digest, util::join_path(workspace_dir, file.path), file.mode,
+                    &copy_error)) {
+      if (error) *error = fmt::format("cannot restore {}: {}", file.path, copy_error);
+      return false;
     }
   }
-  if (!transfer_error.empty()) remote_failed(transfer_error);
-  return ok;
+  return true;
 }
 
 bool ResultCache::restore(const ResultRecord& record, const std::string& workspace_dir,
                           std::string* error) {
-  std::vector<util::Digest> missing;
-  std::vector<uint64_t> sizes;
-  std::set<std::string> seen;
-  for (const auto& file : record.files) {
-    if (!local_.has_blob(file.digest) && seen.insert(util::to_hex(file.digest)).second) {
-      missing.push_back(file.digest);
-      sizes.push_back(file.size);
-    }
-  }
-  if (!missing.empty() && !fetch_blobs(missing, sizes, record.key, error)) return false;
-
-  // A directory output must match its tree digest: entries the record does not name go.
+  // A directory output must match its tree digest: entries the record does not name go
+  // (first: files come straight into place below).
   std::set<std::string> named;
   for (const auto& file : record.files) named.insert(file.path);
   try {
@@ -264,21 +392,36 @@ bool ResultCache::restore(const ResultRecord& record, const std::string& workspa
     return false;
   }
 
-  for (const auto& file : record.files) {
+  std::vector<size_t> from_remote;
+  for (size_t i = 0; i < record.files.size(); ++i) {
+    const FileEntry& file = record.files[i];
     std::string dest = util::join_path(workspace_dir, file.path);
     std::string place_error;
-    if (local_.place_blob(file.digest, dest, file.mode, &place_error)) continue;
-    // The local blob was corrupt (and is now removed) or vanished: fetch it once more.
-    if (!local_.has_blob(file.digest) && remote_usable()) {
-      std::string fetch_error;
-      if (fetch_blobs({file.digest}, {file.size}, record.key, &fetch_error) &&
-          local_.place_blob(file.digest, dest, file.mode, &place_error))
-        continue;
-      if (!fetch_error.empty()) place_error = fetch_error;
+    if (local_.has_blob(file.digest)) {
+      if (local_.place_blob(file.digest, dest, file.mode, &place_error)) continue;
+      // The local blob was corrupt (and is now removed) or vanished: fetch it once more.
+      if (local_.has_blob(file.digest) || !remote_usable()) {
+        if (error) *error = fmt::format("cannot restore {}: {}", file.path, place_error);
+        return false;
+      }
+    } else if (std::string pending = store_queue_.pending_blob(file.digest); !pending.empty()) {
+      // Restored earlier in this run and not in the store yet: copied from that file.
+      try {
+        util::make_parent_dirs(dest);
+        if (place_copy(pending, file.digest, dest, file.mode, &place_error)) continue;
+      } catch (const Error&) {
+      }
     }
-    if (error) *error = fmt::format("cannot restore {}: {}", file.path, place_error);
-    return false;
+    from_remote.push_back(i);
   }
+  if (!from_remote.empty() && !download_into_place(record, from_remote, workspace_dir, error))
+    return false;
+  bool keep_record;
+  {
+    std::lock_guard lock(mutex_);
+    keep_record = fetched_from_remote_.erase(util::to_hex(record.key)) > 0;
+  }
+  if (keep_record) store_queue_.add_record(record);  // after its files, as always
   return true;
 }
 
@@ -345,25 +488,31 @@ std::vector<ResultCache::UploadFailure> ResultCache::upload(
     return failures;
   }
 
-  // Which records does the remote lack?
-  std::vector<const ResultRecord*> pending;
+  // Which records does the remote lack? (Parallel GETs.)
+  std::vector<const ResultRecord*> unique;
+  std::vector<util::Digest> keys;
   std::set<std::string> seen_keys;
-  for (size_t i = 0; i < records.size(); ++i) {
-    const ResultRecord& record = records[i];
+  for (const ResultRecord& record : records) {
     if (!seen_keys.insert(util::to_hex(record.key)).second) continue;
-    remote::Failure failure;
-    auto existing = remote_->get_record(record.key, &failure);
-    if (!existing && !failure.message.empty()) {
-      remote_failed(failure.message);
-      for (size_t j = i; j < records.size(); ++j)
-        failures.push_back({records[j].key, failure.message});
-      return failures;
-    }
-    if (!existing) pending.push_back(&record);
+    unique.push_back(&record);
+    keys.push_back(record.key);
   }
+  remote::Failure record_failure;
+  auto existing = remote_->get_records(keys, &record_failure, options_.max_in_flight);
+  if (!record_failure.message.empty()) {
+    remote_failed(record_failure.message);
+    for (const ResultRecord& record : records)
+      failures.push_back({record.key, record_failure.message});
+    return failures;
+  }
+  std::vector<const ResultRecord*> pending;
+  for (size_t i = 0; i < unique.size(); ++i)
+    if (i >= existing.size() || !existing[i]) pending.push_back(unique[i]);
   if (pending.empty()) return failures;
 
-  // Which of their blobs does it lack? Each blob once, from wherever we have it.
+  // Their blobs, each once, from wherever we have it. No round of HEADs first: the upload is
+  // create-only (for a small blob a request either way; the store checks large ones itself).
+  // Only a blob we cannot send any more (its workspace file changed) is looked for remotely.
   std::map<std::string, std::pair<util::Digest, std::string>> sources;  // hex -> (digest, path)
   for (const ResultRecord* record : pending) {
     for (const auto& file : record->files) {
@@ -372,52 +521,60 @@ std::vector<ResultCache::UploadFailure> ResultCache::upload(
         sources[hex] = {file.digest, util::join_path(workspace_dir, file.path)};
     }
   }
-  std::vector<util::Digest> digests;
-  for (const auto& [hex, source] : sources) digests.push_back(source.first);
-  remote::Failure has_failure;  // a failed check counts as absent: the upload will tell
-  std::vector<bool> present = remote_->has_blobs(digests, &has_failure);
-
   std::map<std::string, std::string> blob_errors;  // hex -> reason; absent = fine
   std::vector<remote::BlobTransfer> transfers;
-  for (size_t i = 0; i < digests.size(); ++i) {
-    if (i < present.size() && present[i]) continue;
-    std::string hex = util::to_hex(digests[i]);
+  std::vector<util::Digest> unsendable;
+  for (const auto& [hex, source] : sources) {
+    const util::Digest& digest = source.first;
     remote::BlobTransfer t;
-    t.digest = digests[i];
-    if (local_.has_blob(digests[i])) {
-      t.local_path = local_.blob_path(digests[i]);
+    t.digest = digest;
+    if (local_.has_blob(digest)) {
+      t.local_path = local_.blob_path(digest);
     } else {
       // Not in the local store: the workspace file, if it still holds these bytes.
-      std::string path = sources[hex].second;
       std::string error;
-      auto actual = digest_of_file(path, &error);
-      if (!actual || *actual != digests[i]) {
-        blob_errors[hex] = actual ? fmt::format("{} changed since it was built", path) : error;
+      auto actual = digest_of_file(source.second, &error);
+      if (!actual || *actual != digest) {
+        blob_errors[hex] =
+            actual ? fmt::format("{} changed since it was built", source.second) : error;
+        unsendable.push_back(digest);
         continue;
       }
-      t.local_path = path;
+      t.local_path = source.second;
     }
     if (auto st = util::stat_path(t.local_path)) t.size = st->size;
     transfers.push_back(std::move(t));
+  }
+  if (!unsendable.empty()) {
+    remote::Failure has_failure;  // a failed check counts as absent: the error stands
+    std::vector<bool> present = remote_->has_blobs(unsendable, &has_failure);
+    for (size_t i = 0; i < unsendable.size() && i < present.size(); ++i)
+      if (present[i]) blob_errors.erase(util::to_hex(unsendable[i]));
   }
   if (!transfers.empty()) {
     auto batch_started = std::chrono::steady_clock::now();
     remote_->upload_blobs(transfers, options_);
     double batch_seconds = seconds_since(batch_started);
     retry_evicted_from_workspace(transfers, sources);
-    for (const auto& t : transfers) report(blob_report(true, t, batch_seconds));
+    for (const auto& t : transfers)
+      if (!t.already_present) report(blob_report(true, t, batch_seconds));
   }
   for (const auto& t : transfers) {
     if (!t.outcome.ok) {
       blob_errors[util::to_hex(t.digest)] = t.outcome.error;
       continue;
     }
+    if (t.already_present) continue;
     std::lock_guard lock(mutex_);
     ++stats_.uploaded_blobs;
     stats_.bytes_up += t.bytes;
   }
 
-  // Records last, each only when all of its blobs are there.
+  // Records last, each only when all of its blobs are there (in parallel: they are
+  // independent of one another).
+  std::vector<const ResultRecord*> ready;
+  std::vector<util::Digest> ready_keys;
+  std::vector<std::string> ready_bytes;
   for (const ResultRecord* record : pending) {
     std::string reason;
     for (const auto& file : record->files) {
@@ -427,26 +584,36 @@ std::vector<ResultCache::UploadFailure> ResultCache::upload(
         break;
       }
     }
-    if (reason.empty()) {
-      TransferReport sent;
-      sent.upload = sent.record = true;
-      sent.digest = record->key;
-      std::string bytes = serialize_record(*record);
-      sent.bytes = bytes.size();
-      auto started = std::chrono::steady_clock::now();
-      remote::Outcome outcome = remote_->put_record(record->key, bytes);
-      sent.seconds = seconds_since(started);
-      sent.ok = outcome.ok;
-      sent.error = outcome.error;
-      report(sent);
-      if (outcome.ok) {
-        std::lock_guard lock(mutex_);
-        ++stats_.uploaded_records;
-        continue;
-      }
-      reason = outcome.error;
+    if (!reason.empty()) {
+      failures.push_back({record->key, reason});
+      continue;
     }
-    failures.push_back({record->key, reason});
+    ready.push_back(record);
+    ready_keys.push_back(record->key);
+    ready_bytes.push_back(serialize_record(*record));
+  }
+  if (ready.empty()) return failures;
+  auto started = std::chrono::steady_clock::now();
+  std::vector<remote::Outcome> outcomes =
+      remote_->put_records(ready_keys, ready_bytes, options_.max_in_flight);
+  double seconds = seconds_since(started);
+  for (size_t i = 0; i < ready.size(); ++i) {
+    remote::Outcome outcome =
+        i < outcomes.size() ? outcomes[i] : remote::Outcome{false, "not written", false};
+    TransferReport sent;
+    sent.upload = sent.record = true;
+    sent.digest = ready_keys[i];
+    sent.bytes = ready_bytes[i].size();
+    sent.seconds = seconds;
+    sent.ok = outcome.ok;
+    sent.error = outcome.error;
+    report(sent);
+    if (outcome.ok) {
+      std::lock_guard lock(mutex_);
+      ++stats_.uploaded_records;
+      continue;
+    }
+    failures.push_back({ready_keys[i], outcome.error});
   }
   return failures;
 }

@@ -8,12 +8,15 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "luisy/cache/local_store.h"
 #include "luisy/cache/remote/remote_store.h"
 #include "luisy/cache/result_record.h"
+#include "luisy/cache/store_queue.h"
 
 namespace luisy::cache {
 
@@ -46,16 +49,24 @@ class ResultCache {
   bool remote_usable() const;
   LocalStore& local() { return local_; }
 
-  // The local record, else (when use_remote) the remote one, which is then saved locally.
-  // nullopt on a miss. A remote failure warns once, counts an error, marks the remote failed
-  // for the rest of the run and gives a miss. A remote record that is malformed or does not
+  // The local record, else (when use_remote) the remote one, which restore() then saves
+  // locally (by a thread of its own: see flush). nullopt on a miss. A remote failure warns
+  // once, counts an error, marks the remote failed for the rest of the run and gives a miss. A remote record that is malformed or does not
   // stand for its key (record_inconsistency) is refused with a warning: also a miss.
   std::optional<ResultRecord> lookup(const util::Digest& key, bool use_remote);
 
-  // Makes every file of the record present in the workspace: blobs missing locally are
-  // downloaded into the local store (each verified against its digest; a mismatch is refused,
-  // never placed), then placed atomically. Files under a directory output that the record
-  // does not name are removed, so the directory matches its tree digest. False and *error
+  // Looks up on the remote, with up to --transfers requests in flight, the records of `keys`
+  // that the local store lacks, and keeps the answers (a record or its absence) for the next
+  // lookup() of each key in this run. A failure marks the remote failed, as in lookup().
+  void prefetch(const std::vector<util::Digest>& keys);
+
+  // Makes every file of the record present in the workspace: files in the local store are
+  // placed from it; the others are downloaded straight into place (through the placement
+  // temporary name, each verified against its digest before the rename: a mismatch is
+  // refused, never placed) and copied into the local store afterwards, off the critical
+  // path; the record follows its files there when it came from the remote. Files under a
+  // directory output that the record does not name are removed, so the directory matches
+  // its tree digest. False and *error
   // when anything could not be restored; files already placed are valid (each was verified).
   bool restore(const ResultRecord& record, const std::string& workspace_dir, std::string* error);
 
@@ -79,6 +90,10 @@ class ResultCache {
   // remote or the request failed.
   std::optional<bool> remote_has(const util::Digest& key);
 
+  // Waits until what lookup() and restore() queued for the local store is stored, and warns
+  // (once) if something could not be. Also done by the destructor, without the warning.
+  void flush();
+
   CacheStats stats() const;
   // Called (once per run) with a user-facing message when the remote fails, and for each
   // malformed remote record.
@@ -90,11 +105,18 @@ class ResultCache {
   void remote_failed(const std::string& message);
   void warn(const std::string& message);
   void report(const TransferReport& transfer);
-  // Downloads blobs into the local store; false and *error unless every one arrived intact.
-  // `sizes` (same order; 0 = unknown) lets a transfer refuse a cut body and retry it; `key`
-  // names the record they belong to, in warnings.
-  bool fetch_blobs(const std::vector<util::Digest>& digests, const std::vector<uint64_t>& sizes,
-                   const util::Digest& key, std::string* error);
+  // Downloads the files record.files[i] for i in `which` straight into the workspace (one
+  // download per distinct blob, copies for the rest) and queues them for the local store;
+  // false and *error unless every one arrived intact and was placed.
+  bool download_into_place(const ResultRecord& record, const std::vector<size_t>& which,
+                           const std::string& workspace_dir, std::string* error);
+  // Places a copy of `source` (a workspace file this run verified and placed) at `dest` if it
+  // still holds `digest`.
+  bool place_copy(const std::string& source, const util::Digest& digest, const std::string& dest,
+                  uint32_t mode, std::string* error);
+  // A record that parses and agrees with itself (record_inconsistency), else nullopt and *why.
+  std::optional<ResultRecord> trusted_record(const util::Digest& key, const std::string& text,
+                                             std::string* why);
   // Uploads again, from the workspace file named in `sources` (hex -> (digest, path)), the
   // transfers that failed because their local-store copy was evicted meanwhile.
   void retry_evicted_from_workspace(
@@ -104,10 +126,16 @@ class ResultCache {
   LocalStore local_;
   std::unique_ptr<remote::RemoteStore> remote_;
   remote::TransferOptions options_;
-  mutable std::mutex mutex_;  // guards stats_, failed_, warned_, warning_, transfer_
+  StoreQueue store_queue_{local_};  // after local_, which it writes into
+  // prefetch()'s answers not yet taken by lookup(): key hex -> the record's bytes, or nullopt
+  // for a record the remote lacks. Used by the thread that builds only.
+  std::unordered_map<std::string, std::optional<std::string>> prefetched_;
+  std::set<std::string> fetched_from_remote_;  // keys (hex) of remote records not yet restored
+  mutable std::mutex mutex_;  // guards stats_, the flags, the two maps, warning_, transfer_
   CacheStats stats_;
   bool failed_ = false;
   bool warned_ = false;
+  bool warned_store_ = false;
   std::function<void(const std::string&)> warning_;
   std::function<void(const TransferReport&)> transfer_;
 };

@@ -160,11 +160,13 @@ class Builder {
     NodeState state = NodeState::kWaiting;
     bool released = false;  // its dependents were told it finished
     bool is_target = false;
+    bool looked_ahead = false;  // seen by look_up_ahead() (--download only)
     uint32_t pending_deps = 0;
     uint32_t waiting_for_reruns = 0;  // deps rerun because their results could not be fetched
   };
 
   void evaluate(graph::InstanceId id);
+  void look_up_ahead();
   void start(graph::InstanceId id);
   void finished(graph::InstanceId id, exec::ProcessResult& result);
   void fail(graph::InstanceId id, const std::string& output, int exit_code, double seconds);
@@ -202,6 +204,8 @@ class Builder {
   std::vector<Node> nodes_;
   // The evaluation of each instance that may still run (an up-to-date one needs none).
   std::unordered_map<graph::InstanceId, Evaluation> evaluations_;
+  // Evaluations made by look_up_ahead(), until evaluate() takes them.
+  std::unordered_map<graph::InstanceId, Evaluation> ahead_;
   // Instances waiting for an instance that runs again because its results could not be
   // fetched (rare: only with a remote).
   std::unordered_map<graph::InstanceId, std::vector<graph::InstanceId>> rerun_waiters_;
@@ -235,6 +239,7 @@ int Builder::run() {
 
   while (true) {
     while (!stopping_ && !to_evaluate_.empty()) {
+      if (options_.download && !nodes_[to_evaluate_.top()].looked_ahead) look_up_ahead();
       graph::InstanceId id = to_evaluate_.top();
       to_evaluate_.pop();
       evaluate(id);
@@ -267,6 +272,7 @@ int Builder::run() {
   }
 
   report_store_failures(true);  // every result is in the store before any upload
+  if (options_.cache) options_.cache->flush();  // and what came from the remote
   int upload_status = kExitOk;
   if (options_.upload && !interrupted_) upload_status = upload_results();
   summary_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -304,8 +310,12 @@ void Builder::evaluate(graph::InstanceId id) {
   Node& node = nodes_[id];
   const graph::TaskInstance& instance = graph_.instances[id];
   std::optional<Evaluation> evaluation;
+  if (auto ahead = ahead_.find(id); ahead != ahead_.end()) {
+    evaluation = std::move(ahead->second);
+    ahead_.erase(ahead);
+  }
   try {
-    evaluation = evaluator_.evaluate(id);
+    if (!evaluation) evaluation = evaluator_.evaluate(id);
   } catch (const Error& e) {
     fail(id, fmt::format("luisy: {}\n", e.what()), 0, 0);
     return;
@@ -356,6 +366,37 @@ void Builder::evaluate(graph::InstanceId id) {
   }
   node.state = NodeState::kQueued;
   to_run_.push_back(id);
+}
+
+// With --download, the remote records of every instance ready to be evaluated are fetched
+// together, --transfers requests at a time, instead of one request after the other as each
+// comes up: a --download of a deep graph's last task looks up all of its ancestors. Their
+// evaluations are kept for evaluate(). Each instance is looked at once.
+void Builder::look_up_ahead() {
+  if (!options_.cache || !options_.cache->remote_usable()) return;
+  std::vector<graph::InstanceId> ready;
+  while (!to_evaluate_.empty()) {
+    ready.push_back(to_evaluate_.top());
+    to_evaluate_.pop();
+  }
+  std::vector<util::Digest> keys;
+  for (graph::InstanceId id : ready) {
+    to_evaluate_.push(id);
+    Node& node = nodes_[id];
+    if (node.looked_ahead) continue;
+    node.looked_ahead = true;
+    if (node.state != NodeState::kWaiting || !may_use_cache(id)) continue;
+    std::optional<Evaluation> evaluation;
+    try {
+      evaluation = evaluator_.evaluate(id);
+    } catch (const Error&) {
+      continue;  // evaluate() says it
+    }
+    if (!evaluation) continue;
+    if (!evaluation->up_to_date) keys.push_back(evaluation->key);
+    ahead_.insert_or_assign(id, std::move(*evaluation));
+  }
+  if (!keys.empty()) options_.cache->prefetch(keys);
 }
 
 void Builder::start(graph::InstanceId id) {

@@ -42,7 +42,8 @@ std::unique_ptr<cache::ResultCache> open_cache(const Plan& plan, const CacheOpti
                                                bool need_remote) {
   std::unique_ptr<cache::remote::RemoteStore> remote;
   if (need_remote) remote = open_remote(plan, options);
-  // Downloads pass through the local store, so with a remote it is always on.
+  // With a remote the local store is always on: a download is copied into it (by a thread of
+  // its own, after the file is in place) and a restore or upload reads from it.
   const char* local = std::getenv("LUISY_LOCAL_CACHE");
   bool local_off = !options.local_store || (local && std::string_view(local) == "off");
   if (local_off && !remote) return nullptr;

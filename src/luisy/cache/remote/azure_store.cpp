@@ -91,13 +91,16 @@ class AzureStore final : public RemoteStore {
   }
 
   std::vector<std::optional<std::string>> get_records(const std::vector<util::Digest>& keys,
-                                                      Failure* failure) override {
+                                                      Failure* failure,
+                                                      int max_in_flight) override {
     std::lock_guard lock(mutex_);
     std::vector<std::optional<std::string>> records(keys.size());
     size_t next_index = 0;
+    bool failed = false;
     http_.run(
         [&]() -> std::optional<HttpRequest> {
-          if (next_index >= keys.size()) return std::nullopt;
+          // After a request failed (retries included), no new one: the remote is down.
+          if (failed || next_index >= keys.size()) return std::nullopt;
           HttpRequest request;
           request.url = blob_url(record_name(keys[next_index]));
           request.tag = next_index++;
@@ -106,13 +109,13 @@ class AzureStore final : public RemoteStore {
         [&](HttpRequest& request, HttpResponse& response) {
           if (response.status == 200 && response.error.empty()) {
             records[request.tag] = std::move(response.body);
-          } else if (response.status != 404 && failure && failure->message.empty()) {
+          } else if (response.status != 404 && !std::exchange(failed, true) && failure) {
             failure->message =
                 fmt::format("reading record {} from {} failed: {}", util::to_hex(keys[request.tag]),
                             describe(), describe_azure_failure(response));
           }
         },
-        16);
+        max_in_flight);
     return records;
   }
 
@@ -123,6 +126,29 @@ class AzureStore final : public RemoteStore {
     if (response.status == 201 && response.error.empty()) return {};
     return {false, fmt::format("writing record {} to {} failed: {}", util::to_hex(key), describe(),
                                describe_azure_failure(response))};
+  }
+
+  std::vector<Outcome> put_records(const std::vector<util::Digest>& keys,
+                                   const std::vector<std::string>& bytes,
+                                   int max_in_flight) override {
+    std::lock_guard lock(mutex_);
+    std::vector<Outcome> outcomes(std::min(keys.size(), bytes.size()));
+    size_t next_index = 0;
+    http_.run(
+        [&]() -> std::optional<HttpRequest> {
+          if (next_index >= outcomes.size()) return std::nullopt;
+          HttpRequest request = put_blob_request(record_name(keys[next_index]), bytes[next_index]);
+          request.tag = next_index++;
+          return request;
+        },
+        [&](HttpRequest& request, HttpResponse& response) {
+          if (response.status == 201 && response.error.empty()) return;
+          outcomes[request.tag] = {false, fmt::format("writing record {} to {} failed: {}",
+                                                      util::to_hex(keys[request.tag]), describe(),
+                                                      describe_azure_failure(response))};
+        },
+        max_in_flight);
+    return outcomes;
   }
 
   std::vector<bool> has_blobs(const std::vector<util::Digest>& digests, Failure* failure) override {

@@ -58,10 +58,11 @@ std::string block_id(uint64_t index) {
   return base64_encode(fmt::format("luisy-{:010d}", index));
 }
 
-void fail(BlobTransfer& transfer, std::string message) {
+void fail(BlobTransfer& transfer, std::string message, bool local = false) {
   if (!transfer.outcome.ok) return;  // keep the first reason
   transfer.outcome.ok = false;
   transfer.outcome.error = std::move(message);
+  transfer.outcome.local = local;
 }
 
 }  // namespace
@@ -100,14 +101,18 @@ void upload_azure_blobs(const AzureBlobAccess& access, std::vector<BlobTransfer>
     uint64_t blocks_done = 0;
     std::unique_ptr<util::Hasher> hasher;  // proves the blocks we send match the digest
   };
-  for (BlobTransfer& transfer : transfers) transfer.outcome = {}, transfer.bytes = 0;
+  for (BlobTransfer& transfer : transfers)
+    transfer.outcome = {}, transfer.bytes = 0, transfer.already_present = false;
   std::vector<State> states(transfers.size());
   std::vector<Job> jobs;
   std::deque<HttpRequest> ready;  // block lists whose blocks are all up
   size_t cursor = 0;
 
   for (size_t i = 0; i < transfers.size() && i < present.size(); ++i)
-    if (present[i]) states[i].next_block = 1;  // already there: nothing to send
+    if (present[i]) {
+      states[i].next_block = 1;  // already there: nothing to send
+      transfers[i].already_present = true;
+    }
 
   auto add_job = [&](HttpRequest& request, JobKind kind, size_t index) {
     request.tag = jobs.size();
@@ -197,6 +202,7 @@ void upload_azure_blobs(const AzureBlobAccess& access, std::vector<BlobTransfer>
         // 409 under If-None-Match: * means the blob is already there: content-addressed, done.
         if ((response.status == 201 || response.status == 409) && response.error.empty()) {
           if (response.status == 201) transfer.bytes = state.size;
+          transfer.already_present = response.status == 409;
         } else {
           fail(transfer, fmt::format("uploading {} to {} failed: {}", util::to_hex(transfer.digest),
                                      access.description, describe_azure_failure(response)));
@@ -255,11 +261,16 @@ void download_azure_blobs(const AzureBlobAccess& access, std::vector<BlobTransfe
   auto finish = [&](size_t index) {
     BlobTransfer& transfer = transfers[index];
     State& state = states[index];
-    if (state.file.reset() != 0) fail(transfer, fmt::format("cannot write {}", state.temp_path));
-    if (transfer.outcome.ok && ::rename(state.temp_path.c_str(), transfer.local_path.c_str()) != 0)
-      fail(transfer, fmt::format("cannot rename {} to {}: {}", state.temp_path, transfer.local_path,
-                                 std::strerror(errno)));
+    if (state.file.reset() != 0)
+      fail(transfer, fmt::format("cannot write {}", state.temp_path), /*local=*/true);
+    if (transfer.outcome.ok && !transfer.in_place &&
+        ::rename(state.temp_path.c_str(), transfer.local_path.c_str()) != 0)
+      fail(transfer,
+           fmt::format("cannot rename {} to {}: {}", state.temp_path, transfer.local_path,
+                       std::strerror(errno)),
+           /*local=*/true);
     if (!transfer.outcome.ok) ::unlink(state.temp_path.c_str());
+    if (options.on_downloaded) options.on_downloaded(index);
   };
 
   auto next = [&]() -> std::optional<HttpRequest> {
@@ -272,19 +283,22 @@ void download_azure_blobs(const AzureBlobAccess& access, std::vector<BlobTransfe
       }
       if (!state.started) {
         state.started = true;
-        state.temp_path =
-            fmt::format("{}.luisy-part-{}-{}", transfer.local_path, ::getpid(), cursor);
+        state.temp_path = transfer.in_place ? transfer.local_path
+                                            : fmt::format("{}.luisy-part-{}-{}",
+                                                          transfer.local_path, ::getpid(), cursor);
         try {
           util::make_parent_dirs(transfer.local_path);
         } catch (const Error& error) {
-          fail(transfer, error.what());
+          fail(transfer, error.what(), /*local=*/true);
+          if (options.on_downloaded) options.on_downloaded(cursor);
           continue;
         }
         state.file.fd =
             ::open(state.temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (state.file.fd < 0) {
-          fail(transfer,
-               fmt::format("cannot create {}: {}", state.temp_path, std::strerror(errno)));
+          fail(transfer, fmt::format("cannot create {}: {}", state.temp_path, std::strerror(errno)),
+               /*local=*/true);
+          if (options.on_downloaded) options.on_downloaded(cursor);
           continue;
         }
         bool ranged = transfer.size >= sizes.ranged_download_min && transfer.size > 0;
@@ -292,7 +306,8 @@ void download_azure_blobs(const AzureBlobAccess& access, std::vector<BlobTransfe
         if (ranged && ::posix_fallocate(state.file.fd, 0, static_cast<off_t>(transfer.size)) != 0 &&
             ::ftruncate(state.file.fd, static_cast<off_t>(transfer.size)) != 0) {
           fail(transfer,
-               fmt::format("cannot allocate {}: {}", state.temp_path, std::strerror(errno)));
+               fmt::format("cannot allocate {}: {}", state.temp_path, std::strerror(errno)),
+               /*local=*/true);
           finish(cursor);
           continue;
         }
@@ -323,7 +338,10 @@ void download_azure_blobs(const AzureBlobAccess& access, std::vector<BlobTransfe
     State& state = states[job.transfer];
     std::string hex = util::to_hex(transfer.digest);
     long expected_status = job.kind == JobKind::kGetRange ? 206 : 200;
-    if (response.status != expected_status || !response.error.empty()) {
+    if (response.local_failure) {
+      fail(transfer, fmt::format("cannot write {}: {}", state.temp_path, response.error),
+           /*local=*/true);
+    } else if (response.status != expected_status || !response.error.empty()) {
       fail(transfer, response.status == 404
                          ? fmt::format("blob {} is missing on {}", hex, access.description)
                          : fmt::format("downloading {} from {} failed: {}", hex, access.description,

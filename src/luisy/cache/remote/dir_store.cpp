@@ -112,7 +112,8 @@ std::vector<bool> DirStore::has_blobs(const std::vector<util::Digest>& digests, 
 
 Outcome DirStore::upload_one(BlobTransfer& transfer) {
   std::string dest = blob_path(transfer.digest);
-  if (util::exists(dest)) return {};  // create-only: the content is the same by definition
+  transfer.already_present = util::exists(dest);
+  if (transfer.already_present) return {};  // create-only: the content is the same by definition
   try {
     util::make_parent_dirs(dest);
   } catch (const Error& e) {
@@ -131,7 +132,8 @@ Outcome DirStore::upload_one(BlobTransfer& transfer) {
 }
 
 Outcome DirStore::download_one(BlobTransfer& transfer) {
-  ::unlink(transfer.local_path.c_str());  // copy_file creates a new file
+  // copy_file creates a new file (a temporary name: in_place or not, it is written directly).
+  ::unlink(transfer.local_path.c_str());
   CopyResult copy =
       copy_file(blob_path(transfer.digest), transfer.local_path, 0644, CopyDigest::kNone);
   if (!copy.ok) {

@@ -261,6 +261,7 @@ struct HttpClient::Impl {
     curl->easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
     if (!t.local_error.empty()) {
       t.response.error = t.local_error;
+      t.response.local_failure = true;
     } else if (code != CURLE_OK) {
       status = 0;
       t.response.error = t.error_buffer[0] ? t.error_buffer : curl->easy_strerror(code);

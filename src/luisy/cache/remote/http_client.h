@@ -45,6 +45,7 @@ struct HttpResponse {
   std::string body;                            // error bodies are truncated
   uint64_t bytes_received = 0;                 // body bytes written to the sink or kept
   int attempts = 0;
+  bool local_failure = false;  // `error` is ours (writing to the sink failed), not the server's
   bool ok() const { return status >= 200 && status < 300 && error.empty(); }
 };
 
