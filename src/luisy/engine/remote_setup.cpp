@@ -42,8 +42,8 @@ std::unique_ptr<cache::ResultCache> open_cache(const Plan& plan, const CacheOpti
                                                bool need_remote) {
   std::unique_ptr<cache::remote::RemoteStore> remote;
   if (need_remote) remote = open_remote(plan, options);
-  // With a remote the local store is always on: a download is copied into it (by a thread of
-  // its own, after the file is in place) and a restore or upload reads from it.
+  // With a remote the local store is always on: every download is also copied into it (by a
+  // thread of its own, once the file is in place in the workspace).
   const char* local = std::getenv("LUISY_LOCAL_CACHE");
   bool local_off = !options.local_store || (local && std::string_view(local) == "off");
   if (local_off && !remote) return nullptr;
