@@ -34,6 +34,16 @@ Evaluator::Evaluator(const Plan& plan, hash::StatCache& stats, const state::Buil
   }
   first_output_.push_back(total);
   digests_.resize(total);
+  // Every file the walk may digest, stat'ed now and hashed on all cores where the stat cache
+  // does not know it (first build, lost .luisy/stats, replaced data): then found current.
+  // Outputs only once something was built (a first build would look for each in vain).
+  std::vector<const std::string*> paths;
+  paths.reserve(graph.source_files.size() + (log.empty() ? 0 : total));
+  for (const auto& path : graph.source_files) paths.push_back(&path);
+  if (!log.empty())
+    for (const auto& instance : graph.instances)
+      for (const auto& path : instance.outputs) paths.push_back(&path);
+  stats_.prefetch(workspace_dir_, paths);
 }
 
 // An input another instance writes is always an output of one of the instance's deps: the

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "luisy/util/digest.h"
 #include "luisy/util/fs.h"
@@ -40,6 +41,15 @@ class StatCache {
   // the engine forgets every output it removes, runs or restores. Off by default.
   void stat_once(bool on) { stat_once_ = on; }
 
+  // Makes a walk that will ask for the digests of `paths` cheap: stats each (a directory:
+  // each file below it) once, as digest() would, and hashes every file whose stat does not
+  // match its entry on `threads` threads (0: one per core), filling the cache. With
+  // stat_once, digest() then answers from the cache without a stat. Paths that are missing,
+  // unreadable or neither file nor directory are skipped: digest() reports them. Returns the
+  // number of files hashed.
+  size_t prefetch(const std::string& base_dir, const std::vector<const std::string*>& paths,
+                  unsigned threads = 0);
+
   // Forgets a file path; a directory path given with its trailing '/' forgets everything
   // below it too.
   void forget(const std::string& path);
@@ -60,10 +70,11 @@ class StatCache {
   size_t files_hashed() const { return files_hashed_; }
 
  private:
-  std::optional<util::Digest> file_digest(const std::string& full_path, const std::string& key,
+  std::optional<util::Digest> file_digest(const std::string& base_dir, const std::string& key,
                                           const util::FileStat& stat);
-  std::optional<util::FileStat> stat(const std::string& base_dir, const std::string& key,
-                                     const std::string& full);
+  std::optional<util::FileStat> stat(const std::string& base_dir, const std::string& key);
+  // `base_dir` opened (and kept open) for the *at calls; -1 when empty or not openable.
+  int base_fd(const std::string& base_dir);
 
   // The directory paths are relative to, kept open for fstatat.
   struct BaseDir {

@@ -71,6 +71,7 @@ class BuildLog {
   const TaskRecord* find(std::string_view label) const;
   // Every label's record, in the order the labels were first seen.
   std::vector<const TaskRecord*> records() const;
+  bool empty() const { return live_count_ == 0; }
 
   // Appends a record (write(2), no fsync: enough for kill -9; flush() syncs) and keeps it.
   void record(TaskRecord record);
