@@ -31,7 +31,7 @@ TEST_CASE("graph expand: the DESIGN example") {
   CHECK(download.params == std::vector<Param>{{"year", "2024"}});
   const auto& clean = g.instances[1];
   CHECK(clean.deps == std::vector<InstanceId>{0});
-  CHECK(clean.sources == std::vector<std::string>{"scripts/clean.py"});
+  CHECK(clean.sources.empty());  // the sources begin the inputs
   CHECK(clean.inputs == std::vector<std::string>{"scripts/clean.py", "data/raw/sales_2024.csv"});
   CHECK(clean.command ==
         "python3 scripts/clean.py scripts/clean.py data/raw/sales_2024.csv "
@@ -193,4 +193,47 @@ TEST_CASE("graph expand: ten thousand instances with a fan-in") {
   CHECK(g.instances.back().label == "All");
   CHECK(g.instances.back().deps.size() == 10000);
   CHECK(g.instances.back().inputs[10000 - 1] == "leaf/99/99.txt");
+}
+
+TEST_CASE("graph expand: every task a target (validate), without naming them") {
+  Workspace ws;
+  auto p = design_example(ws);
+  Graph g = build_graph(p, {.param_overrides = {}, .targets = {}, .all_tasks = true});
+  std::vector<std::string> targets;
+  for (InstanceId id : g.targets) targets.push_back(g.instances[id].label);
+  CHECK(targets == std::vector<std::string>{"Download(year=2024)", "Clean(year=2024)",
+                                            "Report(model=linear,year=2024)",
+                                            "Report(model=forest,year=2024)"});
+  // Named targets win over all_tasks, as `validate` only sets it without targets.
+  g = build_graph(p, {.param_overrides = {}, .targets = {"Clean"}, .all_tasks = false});
+  CHECK(g.targets.size() == 1);
+}
+
+TEST_CASE("graph expand: a task reached with many contexts, one command text shared") {
+  Workspace ws;
+  manifest::Pipeline p;
+  p.directory = ws.dir;
+  std::vector<std::string> xs;
+  for (int i = 0; i < 12; ++i) xs.push_back(std::to_string(i));  // past the linear search
+  auto fetch = task("Fetch", "fetch {x} > {out}", {}, {"f_{x}.txt"});
+  auto use = task("Use", "use {x} {in} > {out}", {}, {"u_{x}.txt"});
+  use.matrix = {axis("x", xs)};
+  use.requires_ = {req("Fetch")};
+  auto again = task("Again", "use {x} {in} > {out}", {}, {"a_{x}.txt"});
+  again.matrix = {axis("x", xs)};
+  again.requires_ = {req("Fetch")};
+  p.tasks = {fetch, use, again};
+  Graph g = build_graph(p, {});
+  check_topological(g);
+  REQUIRE(g.instances.size() == 36);  // each Fetch(x) made once, for both requirers
+  const auto* u = find(g, "Use(x=11)");
+  const auto* a = find(g, "Again(x=11)");
+  REQUIRE(u != nullptr);
+  REQUIRE(a != nullptr);
+  REQUIRE(u->deps.size() == 1);
+  CHECK(u->deps == a->deps);
+  CHECK(g.instances[u->deps[0]].label == "Fetch(x=11)");
+  CHECK(u->command == "use 11 f_11.txt > u_11.txt");
+  CHECK(a->command == "use 11 f_11.txt > a_11.txt");
+  CHECK(g.instances[u->deps[0]].command == "fetch 11 > f_11.txt");
 }

@@ -24,8 +24,8 @@ TEST_CASE("graph source checks: one source read by many tasks, present or missin
   Graph g = build_graph(p, {});
   REQUIRE(g.instances.size() == 5);
   for (const auto& instance : g.instances) {
-    REQUIRE(instance.sources.size() == 2);
-    CHECK(instance.sources[1] == "src/a.txt");  // normalised
+    REQUIRE(instance.inputs.size() == 2);
+    CHECK(instance.inputs[1] == "src/a.txt");  // normalised
   }
 
   p.tasks.push_back(task("U", "cat {in}", {"src/a.txt", "src/b.txt"}, {"u"}));
@@ -40,7 +40,7 @@ TEST_CASE("graph source checks: a directory input needs a directory, a link its 
   manifest::Pipeline p;
   p.directory = ws.dir;
   p.tasks = {task("A", "ls {in}", {"dir/"}, {"a"})};
-  CHECK(build_graph(p, {}).instances[0].sources[0] == "dir/");
+  CHECK(build_graph(p, {}).instances[0].inputs[0] == "dir/");
   p.tasks = {task("A", "ls {in}", {"file.txt/"}, {"a"})};
   CHECK_THROWS_WITH_AS(build_graph(p, {}), doctest::Contains("missing input 'file.txt/'"),
                        manifest::ManifestError);
@@ -48,7 +48,7 @@ TEST_CASE("graph source checks: a directory input needs a directory, a link its 
   REQUIRE(::symlink("file.txt", (ws.dir + "/good").c_str()) == 0);
   REQUIRE(::symlink("gone.txt", (ws.dir + "/dangling").c_str()) == 0);
   p.tasks = {task("A", "cat {in}", {"good"}, {"a"})};
-  CHECK(build_graph(p, {}).instances[0].sources[0] == "good");
+  CHECK(build_graph(p, {}).instances[0].inputs[0] == "good");
   p.tasks = {task("A", "cat {in}", {"dangling"}, {"a"})};
   CHECK_THROWS_WITH_AS(build_graph(p, {}), doctest::Contains("missing input 'dangling'"),
                        manifest::ManifestError);

@@ -20,7 +20,7 @@ TEST_CASE("graph sources: paths and params with spaces are quoted") {
       task("T", "head {flags} {in} > {out}", {"./my data//it's.csv"}, {"out dir/result.txt"})};
   Graph g = build_graph(p, {});
   REQUIRE(g.instances.size() == 1);
-  CHECK(g.instances[0].sources == std::vector<std::string>{"my data/it's.csv"});
+  CHECK(g.instances[0].inputs == std::vector<std::string>{"my data/it's.csv"});
   CHECK(g.instances[0].command == "head '-n 3' 'my data/it'\\''s.csv' > 'out dir/result.txt'");
 }
 
@@ -106,7 +106,7 @@ TEST_CASE("graph sources: globs expand, record their directories, and must match
   p.tasks = {task("T", "cat {in} > {out}", {"data/*.csv", "data/**/c.csv"}, {"data/out.csv"})};
   ws.touch("data/out.csv");  // written by a previous run: not its own input
   Graph g = build_graph(p, {});
-  CHECK(g.instances[0].sources ==
+  CHECK(g.instances[0].inputs ==
         std::vector<std::string>{"data/a.csv", "data/b.csv", "data/sub/c.csv"});
   CHECK(std::find(g.globbed_dirs.begin(), g.globbed_dirs.end(), "data") != g.globbed_dirs.end());
   CHECK(std::find(g.globbed_dirs.begin(), g.globbed_dirs.end(), "data/sub") !=

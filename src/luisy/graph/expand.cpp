@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
+#include <span>
 #include <unordered_set>
 
 #include "luisy/manifest/manifest_error.h"
@@ -22,14 +24,33 @@ struct Combo {
 struct Entry {
   Context context;
   std::vector<Combo> combos;
-  std::vector<InstanceId> instances;
+  uint32_t first = 0, last = 0;  // its instances: EntryIds::ids[first, last)
   std::vector<Param> common;  // params every instance of the entry shares
 };
 
+// The instances of every entry, one entry after the other (a vector per entry cost 48 bytes).
+struct EntryIds {
+  std::vector<InstanceId> ids;
+  std::span<const InstanceId> of(const Entry& entry) const {
+    return std::span<const InstanceId>(ids).subspan(entry.first, entry.last - entry.first);
+  }
+};
+
+// Most tasks are reached with one context: the index of contexts is made only for a task
+// reached with many (a map per task cost 100 bytes a task, 10 MB at 100,000 tasks).
 struct TaskEntries {
-  std::unordered_map<std::string, uint32_t> by_key;
+  std::unique_ptr<std::unordered_map<std::string, uint32_t>> by_key;
   std::vector<Entry> list;
 };
+
+constexpr size_t kLinearEntries = 8;
+
+bool same_context(const Context& a, const Context& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i] && (!a[i] || !b[i] || *a[i] != *b[i])) return false;
+  return true;
+}
 
 std::string context_key(const Context& context) {
   std::string key;
@@ -47,13 +68,22 @@ std::string context_key(const Context& context) {
 }
 
 uint32_t add_entry(TaskEntries& entries, Context context) {
-  auto [it, inserted] =
-      entries.by_key.try_emplace(context_key(context), static_cast<uint32_t>(entries.list.size()));
-  if (inserted) {
-    entries.list.emplace_back();
-    entries.list.back().context = std::move(context);
+  auto next = static_cast<uint32_t>(entries.list.size());
+  if (!entries.by_key && next < kLinearEntries) {
+    for (uint32_t e = 0; e < next; ++e)
+      if (same_context(entries.list[e].context, context)) return e;
+  } else {
+    if (!entries.by_key) {
+      entries.by_key = std::make_unique<std::unordered_map<std::string, uint32_t>>();
+      for (uint32_t e = 0; e < next; ++e)
+        entries.by_key->emplace(context_key(entries.list[e].context), e);
+    }
+    auto [it, inserted] = entries.by_key->try_emplace(context_key(context), next);
+    if (!inserted) return it->second;
   }
-  return it->second;
+  entries.list.emplace_back();
+  entries.list.back().context = std::move(context);
+  return next;
 }
 
 [[noreturn]] void throw_unbound(const TaskInfo& info, size_t own,
@@ -61,10 +91,10 @@ uint32_t add_entry(TaskEntries& entries, Context context) {
   std::string message =
       fmt::format("unknown parameter '{{{}}}' in task '{}'", info.own[own], info.spec->name);
   auto search = [&](const Template& t) {
-    for (size_t p = 0; p < t.parts.size(); ++p)
-      if (t.own_index[p] == static_cast<int>(own))
+    for (size_t p = 0; p < t.parts().size(); ++p)
+      if (t.own(p) == static_cast<int>(own))
         throw manifest::ManifestError(
-            location_at(*t.value, static_cast<size_t>(t.parts[p].column), pipeline.source), message,
+            location_at(*t.value, static_cast<size_t>(t.parts()[p].column), pipeline.source), message,
             pipeline.source);
   };
   search(info.cmd);
@@ -81,7 +111,7 @@ void expand_entry(const TaskTable& table, size_t t, Entry& entry, std::vector<Ta
   std::vector<const std::string*> own(info.own.size(), nullptr);
   std::vector<size_t> varying;  // own indices of the axes that are not fixed, in axis order
   for (size_t i = 0; i < info.own.size(); ++i) {
-    if (const std::string* value = entry.context[info.own_in_ident[i]]) {
+    if (const std::string* value = entry.context[info.own_slots[i].in_ident]) {
       own[i] = value;
       continue;
     }
@@ -89,12 +119,12 @@ void expand_entry(const TaskTable& table, size_t t, Entry& entry, std::vector<Ta
       own[i] = it->second;
       continue;
     }
-    if (info.own_axis[i] >= 0) {
+    if (info.own_slots[i].axis >= 0) {
       varying.push_back(i);
       continue;
     }
-    if (info.own_task_default[i]) {
-      own[i] = info.own_task_default[i];
+    if (info.own_slots[i].task_default) {
+      own[i] = info.own_slots[i].task_default;
       continue;
     }
     if (auto it = bindings.defaults.find(info.own[i]); it != bindings.defaults.end()) {
@@ -104,7 +134,7 @@ void expand_entry(const TaskTable& table, size_t t, Entry& entry, std::vector<Ta
     throw_unbound(info, i, pipeline);
   }
   std::sort(varying.begin(), varying.end(),
-            [&](size_t a, size_t b) { return info.own_axis[a] < info.own_axis[b]; });
+            [&](size_t a, size_t b) { return info.own_slots[a].axis < info.own_slots[b].axis; });
 
   const auto& matrix = info.spec->matrix;
   std::vector<size_t> position(varying.size(), 0);
@@ -113,7 +143,7 @@ void expand_entry(const TaskTable& table, size_t t, Entry& entry, std::vector<Ta
     combo.own = own;
     for (size_t v = 0; v < varying.size(); ++v)
       combo.own[varying[v]] =
-          &matrix[static_cast<size_t>(info.own_axis[varying[v]])].values[position[v]].text;
+          &matrix[static_cast<size_t>(info.own_slots[varying[v]].axis)].values[position[v]].text;
     for (const auto& link : info.requirements) {
       Context context(link.sources.size(), nullptr);
       for (size_t s = 0; s < link.sources.size(); ++s) {
@@ -137,7 +167,7 @@ void expand_entry(const TaskTable& table, size_t t, Entry& entry, std::vector<Ta
     size_t v = varying.size();
     while (v > 0) {
       --v;
-      size_t size = matrix[static_cast<size_t>(info.own_axis[varying[v]])].values.size();
+      size_t size = matrix[static_cast<size_t>(info.own_slots[varying[v]].axis)].values.size();
       if (++position[v] < size) break;
       position[v] = 0;
       if (v == 0) return;
@@ -146,7 +176,7 @@ void expand_entry(const TaskTable& table, size_t t, Entry& entry, std::vector<Ta
   }
 }
 
-std::vector<Param> common_params(const Universe& universe, const std::vector<InstanceId>& ids) {
+std::vector<Param> common_params(const Universe& universe, std::span<const InstanceId> ids) {
   if (ids.empty()) return {};
   std::vector<Param> common = universe.instances[ids[0]].params;
   for (size_t i = 1; i < ids.size() && !common.empty(); ++i) {
@@ -159,7 +189,8 @@ std::vector<Param> common_params(const Universe& universe, const std::vector<Ins
 }
 
 InstanceId make_instance(const TaskTable& table, size_t t, const Combo& combo,
-                         const std::vector<TaskEntries>& all, Universe& universe) {
+                         const std::vector<TaskEntries>& all, const EntryIds& entry_ids,
+                         Universe& universe) {
   const TaskInfo& info = table.tasks[t];
   std::vector<Param> params;
   for (size_t i = 0; i < info.own.size(); ++i) params.push_back({info.own[i], *combo.own[i]});
@@ -195,20 +226,22 @@ InstanceId make_instance(const TaskTable& table, size_t t, const Combo& combo,
   instance.where = info.spec->where;
   instance.description = info.spec->description;
   InstanceInfo extra;
-  extra.task = t;
+  extra.task = static_cast<uint32_t>(t);
   extra.own = combo.own;
   instance.outputs.reserve(info.outputs.size());
   for (const auto& output : info.outputs) instance.outputs.push_back(expand_path(output, extra));
 
   std::unordered_set<InstanceId> seen;
   for (size_t r = 0; r < info.requirements.size(); ++r)
-    for (InstanceId dep : all[info.requirements[r].task].list[combo.dep_entries[r]].instances)
+    for (InstanceId dep : entry_ids.of(all[info.requirements[r].task].list[combo.dep_entries[r]]))
       if (seen.insert(dep).second) instance.deps.push_back(dep);
-  extra.requires_deps = instance.deps.size();
+  extra.requires_deps = static_cast<uint32_t>(instance.deps.size());
 
   universe.instances.push_back(std::move(instance));
   universe.info.push_back(std::move(extra));
-  universe.by_task[t].push_back(it->second);
+  Universe::Range& range = universe.by_task[t];
+  if (range.begin == range.end) range.begin = it->second;
+  range.end = it->second + 1;
   return it->second;
 }
 
@@ -245,9 +278,10 @@ std::string make_label(std::string_view task, const std::vector<Param>& params) 
 
 std::string expand_path(const Template& path, const InstanceInfo& info) {
   std::string text;
-  for (size_t p = 0; p < path.parts.size(); ++p)
-    text += path.own_index[p] >= 0 ? *info.own[static_cast<size_t>(path.own_index[p])]
-                                   : path.parts[p].text;
+  if (!path.parsed) text = path.value->text;
+  auto parts = path.parts();
+  for (size_t p = 0; p < parts.size(); ++p)
+    text += path.own(p) >= 0 ? *info.own[static_cast<size_t>(path.own(p))] : parts[p].text;
   bool directory = !text.empty() && text.back() == '/';
   // Most paths are normal as written; normalize_path would take them apart and rebuild them.
   if (is_normal_relative(directory ? std::string_view(text).substr(0, text.size() - 1) : text))
@@ -278,14 +312,22 @@ Universe expand_universe(const TaskTable& table, const manifest::Pipeline& pipel
   universe.instances.reserve(combos);
   universe.info.reserve(combos);
   universe.by_label.reserve(combos);
+  EntryIds entry_ids;
+  entry_ids.ids.reserve(combos);
   for (size_t t : table.order) {
     for (auto& entry : all[t].list) {
-      std::unordered_set<InstanceId> seen;
+      entry.first = static_cast<uint32_t>(entry_ids.ids.size());
+      std::unordered_set<InstanceId> seen;  // only for a large matrix: most entries make one
+      bool hashed = entry.combos.size() > 16;
       for (const auto& combo : entry.combos) {
-        InstanceId id = make_instance(table, t, combo, all, universe);
-        if (seen.insert(id).second) entry.instances.push_back(id);
+        InstanceId id = make_instance(table, t, combo, all, entry_ids, universe);
+        auto mine = std::span<const InstanceId>(entry_ids.ids).subspan(entry.first);
+        bool fresh = hashed ? seen.insert(id).second
+                            : std::find(mine.begin(), mine.end(), id) == mine.end();
+        if (fresh) entry_ids.ids.push_back(id);
       }
-      entry.common = common_params(universe, entry.instances);
+      entry.last = static_cast<uint32_t>(entry_ids.ids.size());
+      entry.common = common_params(universe, entry_ids.of(entry));
       entry.combos.clear();
       entry.combos.shrink_to_fit();
     }

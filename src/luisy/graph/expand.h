@@ -27,16 +27,22 @@ struct RootContext {
 };
 
 struct InstanceInfo {
-  size_t task = 0;
+  uint32_t task = 0;
+  uint32_t requires_deps = 0;           // deps[0, requires_deps) came from `requires`
   std::vector<const std::string*> own;  // aligned with TaskInfo::own, all bound
-  size_t requires_deps = 0;             // deps[0, requires_deps) came from `requires`
 };
 
 struct Universe {
   std::vector<TaskInstance> instances;  // deps hold the `requires` edges only so far
   std::vector<InstanceInfo> info;
   std::unordered_map<std::string, InstanceId> by_label;
-  std::vector<std::vector<InstanceId>> by_task;  // in creation order
+  // The instances of each task: made one task after another, so a range of ids (a vector
+  // per task cost 56 bytes a task).
+  struct Range {
+    InstanceId begin = 0;
+    InstanceId end = 0;
+  };
+  std::vector<Range> by_task;
 };
 
 // Throws manifest::ManifestError for a parameter a template uses but nothing binds.

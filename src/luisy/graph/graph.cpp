@@ -67,22 +67,27 @@ struct Target {
   throw UsageError(message);
 }
 
+template <typename T>
+void release(T& x) {
+  T().swap(x);
+}
+
 // Parses targets; a label target also becomes a root, so that an instance no task
 // requires (Clean(year=2025) with year defaulting to 2024) can still be asked for.
 std::vector<Target> parse_targets(const GraphOptions& options, const TaskTable& table,
                                   std::deque<std::string>& storage,
                                   std::vector<RootContext>& roots) {
-  std::vector<std::string_view> names;
-  for (const auto& info : table.tasks) names.push_back(info.spec->name);
+  std::vector<std::string_view> names;  // for "did you mean"
+  if (!options.targets.empty())
+    for (const auto& info : table.tasks) names.push_back(info.spec->name);
   std::vector<Target> targets;
   for (const auto& text : options.targets) {
     Target target;
     target.text = text;
     size_t paren = text.find('(');
     std::string name = text.substr(0, paren);
-    auto it = table.by_name.find(name);
-    if (it == table.by_name.end()) unknown_target(text, names);
-    target.task = it->second;
+    target.task = table.find(name);
+    if (target.task == table.tasks.size()) unknown_target(text, names);
     if (paren != std::string::npos) {
       if (text.back() != ')') unknown_target(text, names);
       const TaskInfo& info = table.tasks[target.task];
@@ -173,12 +178,32 @@ std::string without_slash(const std::string& path) {
   return path.size() > 1 && path.back() == '/' ? path.substr(0, path.size() - 1) : path;
 }
 
-// {in}: sources, then the outputs of the `requires` deps, each path once.
-std::vector<std::string> collect_inputs(const Universe& universe, InstanceId id) {
+// Adds the instance's sources that no instance writes to `files`: the files whose absence
+// makes a compiled plan unusable. A source that a task writes is an output of one of the
+// instance's deps (resolve_sources adds that edge), so a look at those suffices.
+void note_source_files(const Universe& universe, InstanceId id,
+                       std::unordered_set<std::string>& files) {
   const TaskInstance& instance = universe.instances[id];
-  std::vector<std::string> inputs = instance.sources;
+  for (const auto& source : instance.sources) {
+    bool produced = false;
+    for (InstanceId dep : instance.deps) {
+      const auto& outputs = universe.instances[dep].outputs;
+      if (std::find(outputs.begin(), outputs.end(), source) != outputs.end()) produced = true;
+    }
+    if (!produced && !files.contains(source)) files.insert(source);
+  }
+}
+
+// {in}: sources, then the outputs of the `requires` deps, each path once. The sources
+// become the start of the inputs (a copy would cost a vector per instance).
+std::vector<std::string> collect_inputs(Universe& universe, InstanceId id) {
+  TaskInstance& instance = universe.instances[id];
+  std::vector<std::string> inputs = std::move(instance.sources);
+  instance.sources.clear();
+  size_t requires_deps = universe.info[id].requires_deps;
+  if (requires_deps == 0) return inputs;
   std::unordered_set<std::string> seen(inputs.begin(), inputs.end());
-  for (size_t d = 0; d < universe.info[id].requires_deps; ++d)
+  for (size_t d = 0; d < requires_deps; ++d)
     for (const auto& path : universe.instances[instance.deps[d]].outputs)
       if (seen.insert(path).second) inputs.push_back(path);
   return inputs;
@@ -186,9 +211,11 @@ std::vector<std::string> collect_inputs(const Universe& universe, InstanceId id)
 
 std::string substitute_command(const TaskInstance& instance, const InstanceInfo& info,
                                const TaskInfo& task, const manifest::Pipeline& pipeline) {
+  if (!task.cmd.parsed) return task.cmd.value->text;
   std::string command;
-  for (size_t p = 0; p < task.cmd.parts.size(); ++p) {
-    const Placeholder& part = task.cmd.parts[p];
+  auto parts = task.cmd.parts();
+  for (size_t p = 0; p < parts.size(); ++p) {
+    const Placeholder& part = parts[p];
     if (part.kind == Placeholder::Kind::kLiteral) {
       command += part.text;
       continue;
@@ -196,7 +223,7 @@ std::string substitute_command(const TaskInstance& instance, const InstanceInfo&
     if (part.kind == Placeholder::Kind::kParam) {
       // Quoted like paths, so a --param value can never inject shell syntax; plain words
       // (numbers, names) stay as they are.
-      command += util::shell_quote(*info.own[static_cast<size_t>(task.cmd.own_index[p])]);
+      command += util::shell_quote(*info.own[static_cast<size_t>(task.cmd.own(p))]);
       continue;
     }
     bool is_in = part.kind == Placeholder::Kind::kInputs;
@@ -235,20 +262,26 @@ Graph build_graph(const manifest::Pipeline& pipeline, const GraphOptions& option
 
   // Every instance the pipeline defines, so that an input can find its producer anywhere.
   Universe universe = expand_universe(table, pipeline, bindings, roots);
+  // The labels index only serves label targets (and keeps its 7 MB at 100,000 tasks out of
+  // the output index's way).
+  if (std::all_of(targets.begin(), targets.end(), [](const Target& t) { return t.whole_task; }))
+    release(universe.by_label);
   WorkspacePaths paths(pipeline.directory, pipeline.allow_outside_workspace);
   OutputIndex outputs = index_outputs(universe, table, pipeline, paths);
 
   std::vector<InstanceId> wanted;
   for (const auto& target : targets) {
     if (target.whole_task) {
-      const auto& ids = universe.by_task[target.task];
-      wanted.insert(wanted.end(), ids.begin(), ids.end());
+      for (InstanceId id = universe.by_task[target.task].begin;
+           id < universe.by_task[target.task].end; ++id)
+        wanted.push_back(id);
       continue;
     }
     auto it = universe.by_label.find(target.label);
     if (it == universe.by_label.end()) {
       std::vector<std::string_view> labels;
-      for (InstanceId id : universe.by_task[target.task])
+      for (InstanceId id = universe.by_task[target.task].begin;
+           id < universe.by_task[target.task].end; ++id)
         labels.push_back(universe.instances[id].label);
       unknown_target(target.text, labels);
     }
@@ -256,8 +289,14 @@ Graph build_graph(const manifest::Pipeline& pipeline, const GraphOptions& option
   }
   if (targets.empty())
     for (size_t t = 0; t < table.tasks.size(); ++t)
-      if (!table.tasks[t].required)
-        wanted.insert(wanted.end(), universe.by_task[t].begin(), universe.by_task[t].end());
+      if (options.all_tasks || !table.tasks[t].required)
+        for (InstanceId id = universe.by_task[t].begin; id < universe.by_task[t].end; ++id)
+          wanted.push_back(id);
+
+  // What only the targets needed goes before the graph grows: memory at 100,000 tasks peaks
+  // when the last command is made.
+  release(universe.by_label);
+  release(universe.by_task);
 
   // Resolve inputs of what the targets need; edges found on the way widen the need.
   GlobCache globs;
@@ -273,27 +312,55 @@ Graph build_graph(const manifest::Pipeline& pipeline, const GraphOptions& option
       if (!needed[dep]++) work.push_back(dep);
   }
 
+  // From here on a task's command template is all the table is read for.
+  release(outputs.by_path);
+  release(outputs.directories);
+  release(globs.matches);
+  for (TaskInfo& info : table.tasks) {
+    release(info.inputs);
+    release(info.outputs);
+  }
   std::vector<InstanceId> order = order_instances(universe, wanted, pipeline);
+  std::unordered_set<std::string> source_files;
   for (InstanceId id : order) {
     TaskInstance& instance = universe.instances[id];
+    note_source_files(universe, id, source_files);
     instance.inputs = collect_inputs(universe, id);
     instance.command = substitute_command(instance, universe.info[id],
                                           table.tasks[universe.info[id].task], pipeline);
   }
 
-  Graph graph;
-  std::vector<InstanceId> new_id(universe.instances.size(), 0);
+  // Renumber in topological order by permuting the universe's array in place: a second
+  // array for the graph would hold a few hundred bytes per instance next to the moved-from
+  // first one at the peak (34 MB at 100,000 tasks). Instances no target needs go last and
+  // are dropped.
+  size_t count = universe.instances.size();
+  constexpr InstanceId kUnplaced = UINT32_MAX;
+  std::vector<InstanceId> new_id(count, kUnplaced);
   for (size_t i = 0; i < order.size(); ++i) new_id[order[i]] = static_cast<InstanceId>(i);
-  graph.instances.reserve(order.size());
-  for (InstanceId id : order) {
-    TaskInstance& instance = graph.instances.emplace_back(std::move(universe.instances[id]));
-    for (InstanceId& dep : instance.deps) dep = new_id[dep];
+  InstanceId next_id = static_cast<InstanceId>(order.size());
+  for (InstanceId& id : new_id)
+    if (id == kUnplaced) id = next_id++;
+  for (InstanceId id : order)
+    for (InstanceId& dep : universe.instances[id].deps) dep = new_id[dep];
+  std::vector<InstanceId> place = new_id;  // the cycles of the permutation, undone below
+  for (size_t i = 0; i < count; ++i) {
+    while (place[i] != i) {
+      InstanceId to = place[i];
+      std::swap(universe.instances[i], universe.instances[to]);
+      std::swap(place[i], place[to]);
+    }
   }
+  universe.instances.erase(universe.instances.begin() + static_cast<std::ptrdiff_t>(order.size()),
+                           universe.instances.end());
+  Graph graph;
+  graph.instances = std::move(universe.instances);
   std::unordered_set<InstanceId> seen;
   for (InstanceId id : wanted)
     if (seen.insert(new_id[id]).second) graph.targets.push_back(new_id[id]);
   graph.globbed_dirs.assign(globs.scanned_dirs.begin(), globs.scanned_dirs.end());
-  graph.compute_source_files();
+  graph.source_files.assign(source_files.begin(), source_files.end());
+  std::sort(graph.source_files.begin(), graph.source_files.end());
   graph.compute_dependents();
   return graph;
 }

@@ -31,8 +31,9 @@ struct TaskInstance {
   std::vector<Param> params;      // the parameters that identify it, sorted by name
   std::string label;              // "Clean(year=2024)" or "Clean"
   std::string command;            // after substitution
-  // Declared inputs after glob expansion, in order. Only while the graph is built: a graph
-  // loaded from a compiled plan leaves it empty (Graph::source_files is what planning needs).
+  // Declared inputs after glob expansion, in order. Only while the graph is built: they
+  // become the start of `inputs`, and a built or loaded graph leaves this empty
+  // (Graph::source_files is what planning needs).
   std::vector<std::string> sources;
   std::vector<InstanceId> deps;      // upstream instances, in `requires` order
   std::vector<std::string> inputs;   // sources, then the outputs of deps in order ({in})
@@ -64,12 +65,17 @@ struct Graph {
   }
   bool has_dependents() const { return dependent_start.size() == instances.size() + 1; }
   void compute_dependents();
-  void compute_source_files();  // from the instances' sources and outputs
+  // From the instances' sources and outputs (for a graph made by hand: build_graph fills
+  // source_files as it moves each instance's sources into its inputs).
+  void compute_source_files();
 };
 
 struct GraphOptions {
   std::vector<Param> param_overrides;  // --param K=V
   std::vector<std::string> targets;    // task names or labels; empty: every task nothing requires
+  // With no targets: every task is one, as if each were named (validate, graph --all),
+  // without a list of 100,000 names.
+  bool all_tasks = false;
 };
 
 // Expands the pipeline into instances and edges. Throws manifest::ManifestError (exit 2)

@@ -58,17 +58,25 @@ std::string closest_name(std::string_view name, const std::vector<std::string_vi
 
 namespace {
 
-Template parse(const manifest::Value& value, bool is_path, const manifest::Pipeline& pipeline) {
+Template parse(const manifest::Value& value, bool is_path, const manifest::Pipeline& pipeline,
+               TaskTable& table) {
   Template out;
   out.value = &value;
-  size_t offset = 0;
-  try {
-    out.parts = parse_template(value.text, &offset);
-  } catch (const std::invalid_argument& error) {
-    throw ManifestError(location_at(value, offset, pipeline.source), error.what(), pipeline.source);
+  if (value.text.find_first_of("{}") == std::string::npos) return out;  // one literal
+  auto [it, inserted] = table.parsed_by_text.try_emplace(value.text, nullptr);
+  if (inserted) {
+    size_t offset = 0;
+    try {
+      it->second = &table.parsed.emplace_back(parse_template(value.text, &offset));
+    } catch (const std::invalid_argument& error) {
+      table.parsed_by_text.erase(it);
+      throw ManifestError(location_at(value, offset, pipeline.source), error.what(),
+                          pipeline.source);
+    }
   }
+  out.parsed = it->second;
   if (is_path) {
-    for (const auto& part : out.parts)
+    for (const auto& part : out.parts())
       if (part.kind == Placeholder::Kind::kInputs || part.kind == Placeholder::Kind::kOutputs)
         throw ManifestError(location_at(value, static_cast<size_t>(part.column), pipeline.source),
                             "only parameters ({name}) can be used in inputs and outputs; {in} and "
@@ -91,14 +99,18 @@ void sort_unique(std::vector<std::string>& names) {
   names.erase(std::unique(names.begin(), names.end()), names.end());
 }
 
-void analyze_own(TaskInfo& info, const manifest::Pipeline& pipeline) {
+void analyze_own(TaskInfo& info, const manifest::Pipeline& pipeline, TaskTable& table) {
   const manifest::TaskSpec& spec = *info.spec;
-  info.cmd = parse(spec.cmd, false, pipeline);
-  for (const auto& value : spec.inputs) info.inputs.push_back(parse(value, true, pipeline));
-  for (const auto& value : spec.outputs) info.outputs.push_back(parse(value, true, pipeline));
+  info.cmd = parse(spec.cmd, false, pipeline, table);
+  info.inputs.reserve(spec.inputs.size());
+  for (const auto& value : spec.inputs) info.inputs.push_back(parse(value, true, pipeline, table));
+  info.outputs.reserve(spec.outputs.size());
+  for (const auto& value : spec.outputs)
+    info.outputs.push_back(parse(value, true, pipeline, table));
 
   auto add_template = [&](const Template& t) {
-    for (const auto& name : template_params(t.parts)) info.own.push_back(name);
+    for (const auto& part : t.parts())
+      if (part.kind == Placeholder::Kind::kParam) info.own.push_back(part.text);
   };
   add_template(info.cmd);
   for (const auto& t : info.inputs) add_template(t);
@@ -107,13 +119,10 @@ void analyze_own(TaskInfo& info, const manifest::Pipeline& pipeline) {
   for (const auto& axis : spec.matrix) info.own.push_back(axis.name);
   sort_unique(info.own);
 
-  info.own_axis.assign(info.own.size(), -1);
-  info.own_task_default.assign(info.own.size(), nullptr);
-  info.own_forwarded.assign(info.own.size(), false);
+  info.own_slots.assign(info.own.size(), TaskInfo::OwnSlot{});
   for (const auto& param : spec.params) {
     size_t i = index_of(info.own, param.name);
-    info.own_task_default[i] = &param.value.text;  // the last one written wins
-    info.own_forwarded[i] = true;
+    info.own_slots[i].task_default = &param.value.text;  // the last one written wins
   }
   for (size_t a = 0; a < spec.matrix.size(); ++a) {
     const auto& axis = spec.matrix[a];
@@ -121,15 +130,19 @@ void analyze_own(TaskInfo& info, const manifest::Pipeline& pipeline) {
       throw ManifestError(axis.where, fmt::format("matrix axis '{}' has no values", axis.name),
                           pipeline.source);
     size_t i = index_of(info.own, axis.name);
-    info.own_axis[i] = static_cast<int>(a);
-    info.own_forwarded[i] = true;
+    info.own_slots[i].axis = static_cast<int32_t>(a);
   }
 
   auto index_parts = [&](Template& t) {
-    t.own_index.assign(t.parts.size(), -1);
-    for (size_t p = 0; p < t.parts.size(); ++p)
-      if (t.parts[p].kind == Placeholder::Kind::kParam)
-        t.own_index[p] = static_cast<int>(index_of(info.own, t.parts[p].text));
+    auto parts = t.parts();
+    for (size_t p = 0; p < parts.size(); ++p) {
+      if (parts[p].kind != Placeholder::Kind::kParam) continue;
+      if (!t.own_index) {
+        t.own_index = std::make_unique<int[]>(parts.size());
+        std::fill_n(t.own_index.get(), parts.size(), -1);
+      }
+      t.own_index[p] = static_cast<int>(index_of(info.own, parts[p].text));
+    }
   };
   index_parts(info.cmd);
   for (auto& t : info.inputs) index_parts(t);
@@ -185,25 +198,25 @@ std::vector<size_t> order_tasks(const TaskTable& table, const manifest::Pipeline
 }
 
 void link_requirements(TaskTable& table, const manifest::Pipeline& pipeline) {
-  std::vector<std::string_view> names;
-  for (const auto& info : table.tasks) names.push_back(info.spec->name);
   for (auto& info : table.tasks) {
     for (const auto& requirement : info.spec->requires_) {
-      auto it = table.by_name.find(requirement.task);
-      if (it == table.by_name.end()) {
+      size_t required = table.find(requirement.task);
+      if (required == table.tasks.size()) {
         std::string message =
             fmt::format("unknown task '{}' in requires of '{}'", requirement.task, info.spec->name);
+        std::vector<std::string_view> names;
+        for (const auto& task : table.tasks) names.push_back(task.spec->name);
         std::string suggestion = closest_name(requirement.task, names);
         if (!suggestion.empty()) message += fmt::format(" (did you mean '{}'?)", suggestion);
         throw ManifestError(requirement.where, message, pipeline.source);
       }
       RequirementInfo link;
-      link.task = it->second;
+      link.task = required;
       link.spec = &requirement;
       for (const auto& param : requirement.params) link.override_names.push_back(param.name);
       sort_unique(link.override_names);
       info.requirements.push_back(std::move(link));
-      table.tasks[it->second].required = true;
+      table.tasks[required].required = true;
     }
   }
 }
@@ -230,7 +243,8 @@ void compute_ident(TaskTable& table, const manifest::Pipeline& pipeline) {
         if (!contains(link.override_names, name)) info.ident.push_back(name);
     }
     sort_unique(info.ident);
-    for (const auto& name : info.own) info.own_in_ident.push_back(index_of(info.ident, name));
+    for (size_t i = 0; i < info.own.size(); ++i)
+      info.own_slots[i].in_ident = static_cast<uint32_t>(index_of(info.ident, info.own[i]));
 
     for (auto& link : info.requirements) {
       const TaskInfo& required = table.tasks[link.task];
@@ -241,7 +255,7 @@ void compute_ident(TaskTable& table, const manifest::Pipeline& pipeline) {
           for (const auto& param : link.spec->params)
             if (param.name == name) source.value = &param.value.text;
         } else if (size_t i = index_of(info.own, name);
-                   i < info.own.size() && info.own[i] == name && info.own_forwarded[i]) {
+                   i < info.own.size() && info.own[i] == name && info.own_forwarded(i)) {
           source.from = Source::From::kOwn;
           source.index = i;
         } else {
@@ -256,14 +270,23 @@ void compute_ident(TaskTable& table, const manifest::Pipeline& pipeline) {
 
 }  // namespace
 
+size_t TaskTable::find(std::string_view name) const {
+  auto it = std::lower_bound(by_name.begin(), by_name.end(), name,
+                             [](const auto& entry, std::string_view n) { return entry.first < n; });
+  return it != by_name.end() && it->first == name ? it->second : tasks.size();
+}
+
 TaskTable analyze_tasks(const manifest::Pipeline& pipeline) {
   TaskTable table;
   table.tasks.resize(pipeline.tasks.size());
+  table.by_name.reserve(pipeline.tasks.size());
   for (size_t t = 0; t < pipeline.tasks.size(); ++t) {
     table.tasks[t].spec = &pipeline.tasks[t];
-    table.by_name.emplace(pipeline.tasks[t].name, t);
+    table.by_name.emplace_back(pipeline.tasks[t].name, t);
   }
-  for (auto& info : table.tasks) analyze_own(info, pipeline);
+  std::stable_sort(table.by_name.begin(), table.by_name.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& info : table.tasks) analyze_own(info, pipeline, table);
   link_requirements(table, pipeline);
   table.order = order_tasks(table, pipeline);
   compute_ident(table, pipeline);

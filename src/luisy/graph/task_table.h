@@ -1,6 +1,10 @@
 #pragma once
 // Private to graph/: the pipeline's tasks analysed once, before any instance exists —
 // parsed templates, the parameters each task reads, requirement links, task-level order.
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -13,8 +17,17 @@ namespace luisy::graph::detail {
 
 struct Template {
   const manifest::Value* value = nullptr;
-  std::vector<Placeholder> parts;
-  std::vector<int> own_index;  // per part: index into TaskInfo::own for kParam, else -1
+  // The parsed text, shared by every template with the same text (TaskTable::parsed): a
+  // generated pipeline writes `cksum {in} > {out}` 100,000 times. Null for a text without
+  // braces, which is one literal: value->text (most paths).
+  const std::vector<Placeholder>* parsed = nullptr;
+  // Per part: index into TaskInfo::own for kParam, else -1; null when no part is a
+  // parameter (most templates, and 16 bytes less than a vector).
+  std::unique_ptr<int[]> own_index;
+  std::span<const Placeholder> parts() const {
+    return parsed ? std::span<const Placeholder>(*parsed) : std::span<const Placeholder>();
+  }
+  int own(size_t part) const { return own_index ? own_index[part] : -1; }
 };
 
 // Where one identifying parameter of a required task takes its value from, given the
@@ -40,10 +53,18 @@ struct TaskInfo {
   std::vector<Template> outputs;
   std::vector<std::string> own;    // template params, task params, matrix keys; sorted
   std::vector<std::string> ident;  // own plus what required tasks read through us; sorted
-  std::vector<size_t> own_in_ident;
-  std::vector<int> own_axis;                         // matrix axis of own[i], or -1
-  std::vector<const std::string*> own_task_default;  // task-level `params` default, or null
-  std::vector<bool> own_forwarded;                   // a task param or a matrix key
+  // What is known of own[i]; one vector rather than one per field (an empty vector is 24
+  // bytes, and a TaskInfo exists per task).
+  struct OwnSlot {
+    uint32_t in_ident = 0;                      // index into ident
+    int32_t axis = -1;                          // matrix axis, or -1
+    const std::string* task_default = nullptr;  // task-level `params` default, or null
+  };
+  std::vector<OwnSlot> own_slots;
+  // Task params and matrix keys are forwarded to required tasks.
+  bool own_forwarded(size_t i) const {
+    return own_slots[i].axis >= 0 || own_slots[i].task_default;
+  }
   std::vector<RequirementInfo> requirements;
   std::vector<std::string> env;  // sorted, unique
   std::vector<std::string> tools;  // the task's and the pipeline's, sorted, unique
@@ -52,7 +73,13 @@ struct TaskInfo {
 
 struct TaskTable {
   std::vector<TaskInfo> tasks;  // in file order
-  std::unordered_map<std::string_view, size_t> by_name;
+  // Each distinct template text parsed once; keys view the pipeline's values.
+  std::deque<std::vector<Placeholder>> parsed;
+  std::unordered_map<std::string_view, const std::vector<Placeholder>*> parsed_by_text;
+  // Task names, sorted, with their index: one array (a hash map cost 56 bytes a task).
+  std::vector<std::pair<std::string_view, size_t>> by_name;
+  // The index of the task called `name`, or tasks.size().
+  size_t find(std::string_view name) const;
   std::vector<size_t> order;  // required tasks before the tasks that require them
 };
 

@@ -571,6 +571,11 @@ std::string yaml_hint(std::string_view source, const YAML::Mark& mark) {
 }  // namespace
 
 Pipeline parse_pipeline(std::string_view text, const std::string& path) {
+  return parse_pipeline_text(std::string(text), path);
+}
+
+Pipeline parse_pipeline_text(std::string owned, const std::string& path) {
+  std::string_view text = owned;
   Reader reader(text, path);
   // yaml-cpp's marks are ints; past 2 GiB they would point nowhere.
   if (text.size() > static_cast<size_t>(INT32_MAX))
@@ -609,7 +614,7 @@ Pipeline parse_pipeline(std::string_view text, const std::string& path) {
   parsed = {};  // the tree goes before the caller builds a graph from the pipeline
   pipeline.path = path;
   pipeline.directory = util::dirname(util::absolute_path(path));
-  pipeline.source = std::string(text);
+  pipeline.source = std::move(owned);
   return pipeline;
 }
 
@@ -619,7 +624,7 @@ Pipeline load_pipeline(const std::string& path) {
     throw Error(fmt::format("cannot open pipeline file {}: {}", path, std::strerror(ENOENT)),
                 kExitUsage);
   }
-  return parse_pipeline(*text, path);
+  return parse_pipeline_text(std::move(*text), path);
 }
 
 }  // namespace luisy::manifest
