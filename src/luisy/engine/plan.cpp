@@ -238,12 +238,9 @@ Plan load_plan(const PlanRequest& request) {
   if (!text) throw Error(fmt::format("cannot open pipeline file {}: No such file or directory", request.pipeline_path));
   // What is parsed is what the plan is saved under, even if the file changed meanwhile.
   key = plan_key(util::digest_of(*text), request);
-  {
-    // The pipeline (its text and tasks) goes as soon as the graph is made: at 100,000 tasks
-    // it is a third of the peak, which the plan's bytes below should not add to.
-    manifest::Pipeline pipeline =
-        manifest::parse_pipeline_text(std::move(*text), request.pipeline_path);
-    text.reset();
+  // The pipeline (its text and tasks) goes as soon as the graph is made: at 100,000 tasks
+  // it is a third of the peak, which the plan's bytes below should not add to.
+  auto plan_from = [&](manifest::Pipeline& pipeline) {
     pipeline.directory = plan.workspace.directory;
     graph::GraphOptions options = request.options;
     options.all_tasks = request.all_tasks && options.targets.empty();
@@ -251,7 +248,25 @@ Plan load_plan(const PlanRequest& request) {
     plan.remote = pipeline.remote;
     plan.confirm_after = pipeline.confirm_after;
     plan.graph = graph::build_graph(pipeline, options);
+  };
+  // libyaml reads the file first; any problem, in the file or in the graph, is planned again
+  // from yaml-cpp's reading, whose messages and places are the ones users and tests know.
+  bool planned = false;
+  if (auto pipeline = manifest::parse_pipeline_libyaml(*text, request.pipeline_path)) {
+    try {
+      plan_from(*pipeline);
+      planned = true;
+    } catch (const Error&) {
+      *text = std::move(pipeline->source);
+    }
   }
+  if (!planned) {
+    manifest::Pipeline pipeline =
+        manifest::parse_pipeline_yaml_cpp(std::move(*text), request.pipeline_path);
+    text.reset();
+    plan_from(pipeline);
+  }
+  text.reset();
   resolve_tools(plan);
 
   // The plan is an optimisation: failing to save it must not fail the command.

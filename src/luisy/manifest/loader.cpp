@@ -575,6 +575,28 @@ Pipeline parse_pipeline(std::string_view text, const std::string& path) {
 }
 
 Pipeline parse_pipeline_text(std::string owned, const std::string& path) {
+  if (auto pipeline = parse_pipeline_libyaml(owned, path)) return std::move(*pipeline);
+  return parse_pipeline_yaml_cpp(std::move(owned), path);
+}
+
+std::optional<Pipeline> parse_pipeline_libyaml(std::string& text, const std::string& path) {
+  if (text.size() > static_cast<size_t>(INT32_MAX)) return std::nullopt;
+  std::optional<yaml::Tree> tree = yaml::parse_libyaml(text);
+  if (!tree) return std::nullopt;
+  std::optional<Pipeline> pipeline;
+  try {
+    pipeline = Reader(text, path).read(tree->root_node());
+  } catch (const ManifestError&) {
+    return std::nullopt;  // yaml-cpp's tree words it
+  }
+  tree.reset();  // the tree goes before the caller builds a graph from the pipeline
+  pipeline->path = path;
+  pipeline->directory = util::dirname(util::absolute_path(path));
+  pipeline->source = std::move(text);
+  return pipeline;
+}
+
+Pipeline parse_pipeline_yaml_cpp(std::string owned, const std::string& path) {
   std::string_view text = owned;
   Reader reader(text, path);
   // yaml-cpp's marks are ints; past 2 GiB they would point nowhere.

@@ -1,5 +1,6 @@
 #pragma once
-// Private to manifest/: a YAML document as a compact tree, built from yaml-cpp's event API.
+// Private to manifest/: a YAML document as a compact tree, built from yaml-cpp's event API
+// (parse) or from libyaml's (parse_libyaml, eight times faster; the loader tries it first).
 // YAML::Load builds a tree of shared_ptr nodes with a std::string and a tag per node: about
 // 500 bytes a node, 500 MB for a 100,000-task pipeline. Here a node is 24 bytes, the
 // scalars share one buffer and the children one array, and the tree lives only while the
@@ -7,6 +8,7 @@
 #include <yaml-cpp/mark.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +75,19 @@ struct Parsed {
 // Parses up to three documents of `text` (throws YAML::ParserException); only the first
 // becomes a tree. No copy of `text` is made.
 Parsed parse(std::string_view text);
+
+// The same tree from libyaml, for a stream of exactly one document that yaml-cpp would read
+// the same way; nullopt for anything else: a syntax error, no document or several,
+// directives, a tag, an unknown alias, an anchor or alias name not followed by a blank,
+// ',', ']' or '}', deep nesting, a plain scalar holding '?' or ':' inside
+// [ ] or { }, or a byte outside printable ASCII, tab and
+// '\n' (libyaml is YAML 1.1: it breaks lines on '\r', NEL, U+2028 and U+2029 where yaml-cpp
+// does not, and counts columns in characters where yaml-cpp counts bytes). The caller then
+// asks parse(), whose messages and marks are the ones users know. Kinds, scalar text,
+// plainness, aliases and the marks of scalars and collections are what parse() gives (a
+// null's mark may differ: the loader only names it in errors, which are parse()'s);
+// tests/fuzz/fuzz_yaml_diff.cpp compares the two.
+std::optional<Tree> parse_libyaml(std::string_view text);
 
 inline Kind Node::kind() const {
   return tree_->nodes[id_].kind;
