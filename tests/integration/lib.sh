@@ -325,6 +325,37 @@ remote_machine() {
   write_file report.src "${2:-header}"
 }
 
+# damage_inline STORE PATH: in the local store STORE, flips one byte of the inline content
+# (format 2) of the workspace file PATH (relative to the current directory) in the record
+# that carries it with the bytes PATH holds now, keeping its size; prints the record's path
+# (nothing when no record carries PATH inline).
+damage_inline() {
+  python3 - "$1" "$2" <<'PYEOF'
+import base64, json, os, sys
+acdir = os.path.join(sys.argv[1], "ac")
+for n in sorted(os.listdir(acdir)) if os.path.isdir(acdir) else []:
+    path = os.path.join(acdir, n)
+    if ".tmp." in n:
+        continue
+    with open(path) as f:
+        rec = json.load(f)
+    for entry in rec.get("files", []):
+        if entry.get("path") != sys.argv[2] or "content" not in entry:
+            continue
+        data = bytearray(base64.b64decode(entry["content"]))
+        with open(sys.argv[2], "rb") as f:
+            if f.read() != bytes(data):
+                continue
+        data[0] ^= 0x20
+        entry["content"] = base64.b64encode(bytes(data)).decode()
+        os.chmod(path, 0o644)
+        with open(path, "w") as f:
+            json.dump(rec, f, indent=1)
+        print(path)
+        sys.exit(0)
+PYEOF
+}
+
 # ---- Crash and concurrency helpers (test_kill_random, test_concurrency, test_disk_full) ----
 
 # audit_store DIR [local]: the store under DIR (a directory remote's PREFIX folder, or with
@@ -334,15 +365,16 @@ remote_machine() {
 # blobs it lacks (records of remote results are kept without their files, and trim evicts
 # blobs on their own): they are fetched or the task runs, so they are counted, not judged.
 # Temporary files (NAME.tmp.PID.N) are counted too: a crash may leave them, trim removes
-# them. Sets AUDIT_SUMMARY to "N records, N blobs, N temporary, N absent"; fails with the
+# them. A file a local record carries inline (format 2) must hash to its digest. Sets
+# AUDIT_SUMMARY to "N records, N blobs, N temporary, N absent, N inline"; fails with the
 # problems found. (This is the audit `luisy verify` will do; once it lands, call
 # `luisy verify` here as well.)
 audit_store() {
   local out
   out="$(python3 - "$1" "${2:-}" <<'PYEOF'
-import json, os, subprocess, sys
+import base64, json, os, subprocess, sys
 root, local = sys.argv[1], sys.argv[2] == "local"
-absent = 0
+absent = inline = 0
 problems, blobs, temps = [], {}, 0
 for sub in ("cas", "ac"):
     for dirpath, _, names in os.walk(os.path.join(root, sub)):
@@ -382,6 +414,16 @@ for n in sorted(os.listdir(acdir)) if os.path.isdir(acdir) else []:
         problems.append("record %s names no file" % n)
     for f in files:
         d = f.get("digest", "")
+        if "content" in f:
+            # Kept inside the record (a small file, local store only): its bytes hash to d.
+            if not local:
+                problems.append("record %s of a remote carries inline content" % n)
+            data = base64.b64decode(f["content"])
+            got = subprocess.run(["xxhsum", "-H2", "-"], input=data, capture_output=True).stdout.split()
+            if len(data) != f.get("size") or not got or got[0].decode() != d:
+                problems.append("record %s: inline content of %s does not match" % (n, f.get("path")))
+            inline += 1
+            continue
         if d not in blobs and local:
             absent += 1
         elif d not in blobs:
@@ -391,7 +433,7 @@ for n in sorted(os.listdir(acdir)) if os.path.isdir(acdir) else []:
 if problems:
     print("\n".join(problems[:20]))
     sys.exit(1)
-print("%d records, %d blobs, %d temporary, %d absent" % (records, len(blobs), temps, absent))
+print("%d records, %d blobs, %d temporary, %d absent, %d inline" % (records, len(blobs), temps, absent, inline))
 PYEOF
 )" || fail "the store $1 is inconsistent:"$'\n'"$out"
   AUDIT_SUMMARY="$out"

@@ -26,7 +26,7 @@ UPLOADER="$WORKSPACE"
 run_luisy verify --remote "$REMOTE"
 assert_status 0
 assert_matches LUISY_STDOUT 'workspace .*: 4 results, 4 outputs'
-assert_matches LUISY_STDOUT 'local store .*: 4 records, 4 blobs'
+assert_matches LUISY_STDOUT 'local store .*: 4 records, 0 blobs'  # small files: inline
 assert_matches LUISY_STDOUT 'remote .*/shared: 4 records, 4 blobs .* downloaded and checked'
 assert_contains LUISY_STDOUT 'nothing broken'
 run_luisy verify --remote "$REMOTE" --format json
@@ -92,10 +92,23 @@ assert_file_absent "$OTHER"
 run_luisy verify --remote "$REMOTE"
 assert_status 0
 
-case_start "the local store: a corrupt blob is reported and removed"
+case_start "the local store: a record whose inline content is damaged is reported and removed"
 export LUISY_CACHE_DIR="$SHARED/cache-A"  # machine A's store, in A's workspace
-LOCAL_BLOB="$(grep -l -x -F 'HELLO WORLD' "$LUISY_CACHE_DIR"/cas/*/* | head -1)"
-chmod u+w "$LOCAL_BLOB"
+LOCAL_RECORD="$(damage_inline "$LUISY_CACHE_DIR" data/report_long.txt)"
+[ -n "$LOCAL_RECORD" ] || fail "no local record holds data/report_long.txt inline"
+run_luisy verify
+assert_status 1
+assert_contains LUISY_STDOUT "broken local corrupt-record: record $(basename "$LOCAL_RECORD") is unusable"
+assert_contains LUISY_STDOUT 'inline content of "data/report_long.txt" does not match'
+run_luisy verify --remove-broken
+assert_status 0
+assert_file_absent "$LOCAL_RECORD"
+run_luisy verify
+assert_status 0
+
+case_start "the local store: a corrupt blob is reported and removed"
+LOCAL_BLOB="$LUISY_CACHE_DIR/cas/00/00000000000000000000000000000000"  # planted, named wrongly
+mkdir -p "$(dirname "$LOCAL_BLOB")"
 echo 'HELLO WORLX' >"$LOCAL_BLOB"
 run_luisy verify
 assert_status 1

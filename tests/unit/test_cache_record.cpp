@@ -113,7 +113,7 @@ TEST_CASE("record: refusals") {
     refused(replace(good, "\"mode\": 420", "\"mode\": 70000"), "mode");
   }
   SUBCASE("newer format") {
-    refused(replace(good, "\"format\": 1", "\"format\": 2"), "not supported");
+    refused(replace(good, "\"format\": 1", "\"format\": 3"), "not supported");
   }
   SUBCASE("outputs not an array") {
     refused(R"({"format":1,"key":")" + util::to_hex(r.key) +
@@ -169,4 +169,62 @@ TEST_CASE("record: safe paths") {
   CHECK_FALSE(cache::is_safe_record_path("/a", false));
   CHECK_FALSE(cache::is_safe_record_path("", true));
   CHECK_FALSE(cache::is_safe_record_path(".", true));
+}
+
+TEST_CASE("record: inline contents round-trip in format 2, and format 1 stays as it was") {
+  ResultRecord r = sample_record();
+  std::string plain = cache::serialize_record(r);
+  CHECK(plain.find("\"format\": 1") != std::string::npos);
+  CHECK(plain.find("content") == std::string::npos);
+  r.files[1].content = std::string("a");  // models/a.bin holds "a"
+  REQUIRE(util::digest_of(*r.files[1].content) == r.files[1].digest);
+  std::string text = cache::serialize_record(r);
+  CHECK(text.find("\"format\": 2") != std::string::npos);
+  std::string error;
+  auto parsed = cache::parse_record(text, r.key, &error);
+  REQUIRE_MESSAGE(parsed, error);
+  CHECK(parsed->files == r.files);
+  CHECK(parsed->files[1].content == "a");
+  CHECK_FALSE(parsed->files[0].content);
+  // What goes to a remote: the format-1 text, byte for byte.
+  CHECK(cache::serialize_record(cache::without_inline(*parsed)) == plain);
+  // An older record (format 1) still reads.
+  REQUIRE(cache::parse_record(plain, r.key, &error));
+}
+
+TEST_CASE("record: damaged inline contents are refused") {
+  ResultRecord r = sample_record();
+  r.files[1].content = std::string("a");
+  std::string good = cache::serialize_record(r);
+  std::string encoded = "\"content\": \"YQ==\"";  // Base64 of "a"
+  REQUIRE(good.find(encoded) != std::string::npos);
+  auto with = [&](const std::string& replacement) {
+    std::string text = good;
+    text.replace(text.find(encoded), encoded.size(), replacement);
+    return text;
+  };
+  std::string error;
+  // Other bytes of the same size: the digest does not match.
+  CHECK_FALSE(cache::parse_record(with("\"content\": \"Yg==\""), r.key, &error));
+  CHECK_MESSAGE(error.find("does not match") != std::string::npos, error);
+  // Another size.
+  CHECK_FALSE(cache::parse_record(with("\"content\": \"YWE=\""), r.key, &error));
+  CHECK_MESSAGE(error.find("does not match") != std::string::npos, error);
+  // Not Base64, not a string.
+  CHECK_FALSE(cache::parse_record(with("\"content\": \"Y!==\""), r.key, &error));
+  CHECK_MESSAGE(error.find("Base64") != std::string::npos, error);
+  CHECK_FALSE(cache::parse_record(with("\"content\": 7"), r.key, &error));
+  CHECK_MESSAGE(error.find("not a string") != std::string::npos, error);
+}
+
+TEST_CASE("record: inline contents may be any bytes") {
+  ResultRecord r = sample_record();
+  std::string bytes("\0\xff\n\"\\z", 6);
+  r.outputs[0].digest = r.files[0].digest = util::digest_of(bytes);
+  r.files[0].size = bytes.size();
+  r.files[0].content = bytes;
+  std::string error;
+  auto parsed = cache::parse_record(cache::serialize_record(r), r.key, &error);
+  REQUIRE_MESSAGE(parsed, error);
+  CHECK(parsed->files[0].content == bytes);
 }

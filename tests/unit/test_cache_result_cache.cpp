@@ -160,7 +160,9 @@ TEST_CASE("result cache: restore makes a directory output match the record") {
   write_file(dir / "precious/data.csv", "user data");
   REQUIRE(::symlink((dir / "precious").c_str(), (dir / "ws/out/dir/link").c_str()) == 0);
   std::string error;
-  REQUIRE_MESSAGE(cache.restore(r, dir / "ws", &error), error);
+  auto stored = cache.lookup(r.key, false);  // its small files are inline
+  REQUIRE(stored);
+  REQUIRE_MESSAGE(cache.restore(*stored, dir / "ws", &error), error);
   CHECK_FALSE(util::exists(dir / "ws/out/dir/stale.txt"));
   CHECK(util::read_file(dir / "ws/out/dir/x") == "x one");
   CHECK(util::exists(dir / "ws/other.txt"));
@@ -325,7 +327,10 @@ TEST_CASE("result cache: a corrupt local blob is fetched again from the remote")
   ResultCache cache(cache::LocalStore(dir / "local"), dir_remote(dir), {});
   REQUIRE(cache.store_local(r, dir / "ws1"));
   REQUIRE(cache.upload({r}, dir / "ws1").empty());
+  // (The file is small, so the store kept it inline; a blob is planted for the restore of
+  // the record without its contents to find.)
   std::string blob = cache.local().blob_path(r.files[0].digest);
+  util::make_parent_dirs(blob);
   ::chmod(blob.c_str(), 0644);
   util::write_file_atomic(blob, "bit rot");
   std::string error;
@@ -438,4 +443,54 @@ TEST_CASE("result cache: a changed workspace file does not block a blob the remo
   CHECK(cache.upload({r}, dir / "ws").empty());
   CHECK(log == std::vector<std::string>{"get_record", "has_blobs", "upload_blobs", "put_record"});
   CHECK(cache.stats().uploaded_blobs == 0);  // the other two were there already
+}
+
+TEST_CASE("result cache: small outputs are kept inside the record, large ones as blobs") {
+  TempDir dir;
+  ResultRecord r = make_result(dir / "ws1", "one");  // two small files, one of 100 KB
+  ResultCache cache(cache::LocalStore(dir / "local"), dir_remote(dir), {});
+  std::string error;
+  REQUIRE_MESSAGE(cache.store_local(r, dir / "ws1", &error), error);
+  auto stored = cache.local().get_record(r.key);
+  REQUIRE(stored);
+  for (const auto& file : stored->files) {
+    CAPTURE(file.path);
+    CHECK(file.content.has_value() == (file.size < cache::kInlineMaxBytes));
+    CHECK(cache.local().has_blob(file.digest) == !file.content.has_value());
+    CHECK(cache.local().has_content(file));
+  }
+  REQUIRE_MESSAGE(cache.restore(*stored, dir / "ws2", &error), error);
+  for (const auto& file : r.files)
+    CHECK(util::digest_of(util::read_file(dir / ("ws2/" + file.path))) == file.digest);
+  CHECK(util::read_file(dir / "ws2/out/a.txt") == "alpha one");
+
+  // Uploaded from the record's bytes when the workspace lost the file; the remote gets
+  // blobs and a format-1 record.
+  util::remove_all(dir / "ws1");
+  REQUIRE(cache.upload({*stored}, dir / "ws1").empty());
+  std::string remote_record = util::read_file(dir / ("remote/proj/ac/" + util::to_hex(r.key)));
+  CHECK(remote_record.find("\"format\": 1") != std::string::npos);
+  CHECK(remote_record.find("content") == std::string::npos);
+  ResultCache consumer(cache::LocalStore(dir / "local2"), dir_remote(dir), {});
+  auto fetched = consumer.lookup(r.key, true);
+  REQUIRE(fetched);
+  REQUIRE_MESSAGE(consumer.restore(*fetched, dir / "ws3", &error), error);
+  for (const auto& file : r.files)
+    CHECK(util::digest_of(util::read_file(dir / ("ws3/" + file.path))) == file.digest);
+  CHECK(stat_of(dir / "ws3/out/a.txt").st_mode % 01000 == 0755);
+}
+
+TEST_CASE("result cache: trim counts inline contents in their record's size") {
+  TempDir dir;
+  ResultRecord r = make_result(dir / "ws", "one");
+  ResultCache cache(cache::LocalStore(dir / "local"), nullptr, {});
+  REQUIRE(cache.store_local(r, dir / "ws"));
+  cache::StoreUsage usage = cache.local().usage();
+  CHECK(usage.records == 1);
+  CHECK(usage.blobs == 1);  // only the 100 KB file
+  uint64_t record_size = util::read_file(cache.local().record_path(r.key)).size();
+  CHECK(record_size > r.files[0].size + r.files[2].size);
+  CHECK(usage.bytes == record_size + r.files[1].size);
+  CHECK(cache.local().trim(0) == usage.bytes);
+  CHECK_FALSE(cache.local().get_record(r.key));
 }

@@ -168,11 +168,11 @@ void touch_file(const std::string& path) {
   ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
 }
 
-bool write_file_replace(const std::string& path, std::string_view content, std::string* error) {
-  std::string temp = temp_path_for(path);
-  Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+bool write_new_file(const std::string& path, std::string_view content, uint32_t mode,
+                    std::string* error) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777));
   if (fd.get() < 0) {
-    if (error) *error = errno_message("cannot create", temp);
+    if (error) *error = errno_message("cannot create", path);
     return false;
   }
   size_t written = 0;
@@ -182,16 +182,24 @@ bool write_file_replace(const std::string& path, std::string_view content, std::
       if (errno == EINTR) continue;
       if (error) *error = errno_message("cannot write", path);
       ::close(fd.release());
-      ::unlink(temp.c_str());
+      ::unlink(path.c_str());
       return false;
     }
     written += static_cast<size_t>(n);
   }
-  if (::close(fd.release()) != 0) {
+  // The mode asked for, not the one the umask left (a restored file gets its recorded mode).
+  if (::fchmod(fd.get(), static_cast<mode_t>(mode & 07777)) != 0 || ::close(fd.release()) != 0) {
     if (error) *error = errno_message("cannot write", path);
-    ::unlink(temp.c_str());
+    if (fd.get() >= 0) ::close(fd.release());
+    ::unlink(path.c_str());
     return false;
   }
+  return true;
+}
+
+bool write_file_replace(const std::string& path, std::string_view content, std::string* error) {
+  std::string temp = temp_path_for(path);
+  if (!write_new_file(temp, content, 0644, error)) return false;
   if (!rename_file(temp, path, error)) {
     ::unlink(temp.c_str());
     return false;

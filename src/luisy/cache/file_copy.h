@@ -52,6 +52,11 @@ void touch_file(const std::string& path);
 // our files verify what they read). False and *error on failure; no temp is left behind.
 bool write_file_replace(const std::string& path, std::string_view content, std::string* error);
 
+// Creates `path` (which must not exist) holding `content`, with `mode`; on failure *error and
+// nothing is left.
+bool write_new_file(const std::string& path, std::string_view content, uint32_t mode,
+                    std::string* error);
+
 // rename(2) with a user-facing error; false and *error on failure.
 bool rename_file(const std::string& from, const std::string& to, std::string* error);
 

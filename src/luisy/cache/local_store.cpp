@@ -168,6 +168,27 @@ bool LocalStore::place_blob(const util::Digest& digest, const std::string& dest,
   return true;
 }
 
+bool LocalStore::place_inline(const FileEntry& file, const std::string& dest, std::string* error) {
+  if (!file.content || util::digest_of(*file.content) != file.digest) {
+    if (error) *error = fmt::format("the inline content of {} does not match its digest", file.path);
+    return false;
+  }
+  try {
+    util::make_parent_dirs(dest);
+  } catch (const Error& e) {
+    if (error) *error = e.what();
+    return false;
+  }
+  std::string temp = placement_temp_path(dest);
+  ::unlink(temp.c_str());  // left by a placement that was killed
+  if (!write_new_file(temp, *file.content, file.mode, error)) return false;
+  if (!rename_file(temp, dest, error)) {
+    ::unlink(temp.c_str());
+    return false;
+  }
+  return true;
+}
+
 namespace {
 
 struct StoredFile {

@@ -1,6 +1,7 @@
 #pragma once
 // The user's local content store, shared by all workspaces: `cas/<2 hex>/<digest>` holds file
-// contents, `ac/<key>` result records (the same layout as a remote, without a prefix). Every
+// contents, `ac/<key>` result records (the same layout as a remote, without a prefix). A file
+// smaller than kInlineMaxBytes is kept inside its record instead of as a blob (format 2). Every
 // write is temp + rename, so a crash leaves either nothing or a whole file; blobs are copied
 // or reflinked, never hard-linked, so editing a placed output cannot corrupt the store.
 #include <cstdint>
@@ -34,6 +35,8 @@ class LocalStore {
   void put_record(const ResultRecord& record);
 
   bool has_blob(const util::Digest& digest) const;
+  // Whether the store can place `file`: its content is inline in the record, or a blob.
+  bool has_content(const FileEntry& file) const { return file.content || has_blob(file.digest); }
   std::string blob_path(const util::Digest& digest) const;
   std::string record_path(const util::Digest& key) const;
 
@@ -58,6 +61,10 @@ class LocalStore {
   // failure (a missing blob included); dest is then left as it was.
   bool place_blob(const util::Digest& digest, const std::string& dest, uint32_t mode,
                   std::string* error = nullptr);
+
+  // Places a file whose content is inline in its record at `dest`, like place_blob: written
+  // to placement_temp_path(dest) with its mode, checked against its digest, renamed over dest.
+  bool place_inline(const FileEntry& file, const std::string& dest, std::string* error = nullptr);
 
   // Evicts the least recently used blobs and records (by mtime) until the total size is at
   // most max_bytes; also removes stale temporary files. Returns the bytes freed.

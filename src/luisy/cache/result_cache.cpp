@@ -397,6 +397,12 @@ bool ResultCache::restore(const ResultRecord& record, const std::string& workspa
     const FileEntry& file = record.files[i];
     std::string dest = util::join_path(workspace_dir, file.path);
     std::string place_error;
+    if (file.content) {
+      // Inline in the record (which verified it against its digest when it was read).
+      if (local_.place_inline(file, dest, &place_error)) continue;
+      if (error) *error = fmt::format("cannot restore {}: {}", file.path, place_error);
+      return false;
+    }
     if (local_.has_blob(file.digest)) {
       if (local_.place_blob(file.digest, dest, file.mode, &place_error)) continue;
       // The local blob was corrupt (and is now removed) or vanished: fetch it once more.
@@ -428,11 +434,26 @@ bool ResultCache::restore(const ResultRecord& record, const std::string& workspa
 bool ResultCache::store_local(const ResultRecord& record, const std::string& workspace_dir,
                               std::string* error) {
   try {
-    for (const auto& file : record.files) {
-      if (!local_.put_blob_from_file(file.digest, util::join_path(workspace_dir, file.path), error))
-        return false;
+    // A small file goes inside the record (one file in the store instead of two); it is read
+    // and hashed here, so a file that changed since it was hashed is not stored.
+    ResultRecord stored = record;
+    for (auto& file : stored.files) {
+      std::string path = util::join_path(workspace_dir, file.path);
+      if (file.size < kInlineMaxBytes && !file.content) {
+        std::optional<std::string> bytes = util::read_file_if_exists(path);
+        if (!bytes) throw Error(fmt::format("{} is missing", path));
+        if (util::digest_of(*bytes) != file.digest) {
+          if (error)
+            *error = fmt::format("{} changed while it was being stored (expected digest {})", path,
+                                 util::to_hex(file.digest));
+          return false;
+        }
+        file.content = std::move(*bytes);
+        continue;
+      }
+      if (!file.content && !local_.put_blob_from_file(file.digest, path, error)) return false;
     }
-    local_.put_record(record);
+    local_.put_record(stored);
   } catch (const Error& e) {
     if (error) *error = e.what();
     return false;
@@ -514,17 +535,28 @@ std::vector<ResultCache::UploadFailure> ResultCache::upload(
   // create-only (for a small blob a request either way; the store checks large ones itself).
   // Only a blob we cannot send any more (its workspace file changed) is looked for remotely.
   std::map<std::string, std::pair<util::Digest, std::string>> sources;  // hex -> (digest, path)
+  std::map<std::string, const std::string*> inline_bytes;  // hex -> content kept in a record
   for (const ResultRecord* record : pending) {
     for (const auto& file : record->files) {
       std::string hex = util::to_hex(file.digest);
       if (!sources.count(hex))
         sources[hex] = {file.digest, util::join_path(workspace_dir, file.path)};
+      if (file.content) inline_bytes.emplace(hex, &*file.content);
     }
   }
+  // The local record's content of a file the workspace no longer holds, as a temporary file
+  // in the store: the remote gets it as a blob, like any other (its format is unchanged).
+  std::vector<std::string> inline_temps;
+  struct RemoveTemps {
+    std::vector<std::string>& paths;
+    ~RemoveTemps() {
+      for (const auto& path : paths) ::unlink(path.c_str());
+    }
+  } remove_temps{inline_temps};
   std::map<std::string, std::string> blob_errors;  // hex -> reason; absent = fine
   std::vector<remote::BlobTransfer> transfers;
   std::vector<util::Digest> unsendable;
-  for (const auto& [hex, source] : sources) {
+  for (auto& [hex, source] : sources) {
     const util::Digest& digest = source.first;
     remote::BlobTransfer t;
     t.digest = digest;
@@ -534,6 +566,20 @@ std::vector<ResultCache::UploadFailure> ResultCache::upload(
       // Not in the local store: the workspace file, if it still holds these bytes.
       std::string error;
       auto actual = digest_of_file(source.second, &error);
+      auto kept = inline_bytes.find(hex);
+      if ((!actual || *actual != digest) && kept != inline_bytes.end()) {
+        std::string temp;
+        try {
+          temp = local_.new_temp_path(digest);
+        } catch (const Error& e) {
+          error = e.what();
+        }
+        if (!temp.empty() && write_new_file(temp, *kept->second, 0444, &error)) {
+          inline_temps.push_back(temp);
+          actual = digest;
+          source.second = temp;
+        }
+      }
       if (!actual || *actual != digest) {
         blob_errors[hex] =
             actual ? fmt::format("{} changed since it was built", source.second) : error;
@@ -590,7 +636,7 @@ std::vector<ResultCache::UploadFailure> ResultCache::upload(
     }
     ready.push_back(record);
     ready_keys.push_back(record->key);
-    ready_bytes.push_back(serialize_record(*record));
+    ready_bytes.push_back(serialize_record(without_inline(*record)));  // the remote format
   }
   if (ready.empty()) return failures;
   auto started = std::chrono::steady_clock::now();

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "luisy/cache/remote/azure_auth.h"
+#include "luisy/util/error.h"
 #include "luisy/util/json.h"
 
 namespace luisy::cache {
@@ -33,8 +35,10 @@ std::string serialize_record(const ResultRecord& record) {
   std::sort(files.begin(), files.end(),
             [](const FileEntry& a, const FileEntry& b) { return a.path < b.path; });
 
+  bool has_inline = std::any_of(files.begin(), files.end(),
+                                [](const FileEntry& f) { return f.content.has_value(); });
   JsonValue root = JsonValue::object();
-  root.set("format", JsonValue::integer(kRecordFormat));
+  root.set("format", JsonValue::integer(has_inline ? kRecordFormatInline : kRecordFormat));
   root.set("key", JsonValue::string(util::to_hex(record.key)));
   JsonValue& outputs = root.set("outputs", JsonValue::array());
   for (const auto& output : record.outputs) {
@@ -49,6 +53,7 @@ std::string serialize_record(const ResultRecord& record) {
     f.set("digest", JsonValue::string(util::to_hex(file.digest)));
     f.set("size", JsonValue::integer(static_cast<int64_t>(file.size)));
     f.set("mode", JsonValue::integer(file.mode));
+    if (file.content) f.set("content", JsonValue::string(remote::base64_encode(*file.content)));
   }
   root.set("created_at", JsonValue::integer(record.created_at));
   root.set("created_by", JsonValue::string(record.created_by));
@@ -56,6 +61,11 @@ std::string serialize_record(const ResultRecord& record) {
   root.set("seconds", JsonValue::number(std::isfinite(record.seconds) ? record.seconds : 0));
   root.set("preimage", JsonValue::string(record.preimage));
   return util::to_json(root, 1) + "\n";
+}
+
+ResultRecord without_inline(ResultRecord record) {
+  for (auto& file : record.files) file.content.reset();
+  return record;
 }
 
 namespace {
@@ -200,9 +210,9 @@ std::optional<ResultRecord> parse_record(std::string_view json, const util::Dige
   ResultRecord record;
   int64_t format = 0;
   if (!r.integer(*root, "format", "record", true, 0, INT32_MAX, format)) return std::nullopt;
-  if (format != kRecordFormat) {
-    r.fail(fmt::format("record format {} is not supported (this luisy reads format {})", format,
-                       kRecordFormat));
+  if (format != kRecordFormat && format != kRecordFormatInline) {
+    r.fail(fmt::format("record format {} is not supported (this luisy reads formats {} and {})",
+                       format, kRecordFormat, kRecordFormatInline));
     return std::nullopt;
   }
   if (!r.digest(*root, "key", "record", record.key)) return std::nullopt;
@@ -252,6 +262,23 @@ std::optional<ResultRecord> parse_record(std::string_view json, const util::Dige
       return std::nullopt;
     entry.size = static_cast<uint64_t>(size);
     entry.mode = static_cast<uint32_t>(mode);
+    if (format == kRecordFormatInline) {
+      std::string encoded;
+      if (!r.string(item, "content", where, false, encoded)) return std::nullopt;
+      if (item.find("content")) {
+        try {
+          entry.content = remote::base64_decode(encoded);
+        } catch (const Error&) {
+          r.fail(fmt::format("{}: \"content\" is not Base64", where));
+          return std::nullopt;
+        }
+        if (entry.content->size() != entry.size || util::digest_of(*entry.content) != entry.digest) {
+          r.fail(fmt::format("{}: the inline content of \"{}\" does not match its size and digest",
+                             where, entry.path));
+          return std::nullopt;
+        }
+      }
+    }
     record.files.push_back(std::move(entry));
   }
   std::sort(record.files.begin(), record.files.end(),

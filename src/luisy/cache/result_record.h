@@ -14,7 +14,16 @@
 namespace luisy::cache {
 
 // Bumped when the record format changes incompatibly; older luisy refuses newer records.
+// Format 1: files are blobs in cas/ (every remote record, and a local record without inline
+// files, is written in it, byte for byte as before). Format 2: some files carry their content
+// in the record ("content", Base64); written only to the local store. Both are read.
 inline constexpr int kRecordFormat = 1;
+inline constexpr int kRecordFormatInline = 2;
+
+// Outputs smaller than this are kept inside the local store's record instead of as a blob of
+// their own: on some file systems each file creation costs far more CPU than writing 4 KiB,
+// and a small result is then one file instead of two (README "Performance").
+inline constexpr uint64_t kInlineMaxBytes = 4096;
 
 // A file to materialise, at a workspace-relative path.
 struct FileEntry {
@@ -22,6 +31,9 @@ struct FileEntry {
   util::Digest digest;
   uint64_t size = 0;
   uint32_t mode = 0644;
+  // The file's bytes when they are kept inside the record (local store only, size <
+  // kInlineMaxBytes); parse_record guarantees they hash to `digest`.
+  std::optional<std::string> content = std::nullopt;
   bool operator==(const FileEntry&) const = default;
 };
 
@@ -44,12 +56,17 @@ struct ResultRecord {
   bool operator==(const ResultRecord&) const = default;
 };
 
-// JSON, one object, stable field order, files sorted by path.
+// JSON, one object, stable field order, files sorted by path. Format 1 unless a file carries
+// inline content.
 std::string serialize_record(const ResultRecord& record);
+
+// The record without inline contents: what a remote stores (format 1, unchanged).
+ResultRecord without_inline(ResultRecord record);
 
 // nullopt and *error for anything malformed: bad JSON, wrong types, a digest that is not 32
 // lowercase hex, an unsafe path (empty, absolute, a '..' component, '\0' or a newline), a
-// duplicated file path, a newer format, or a key that differs from `expected_key`.
+// duplicated file path, inline content that is not Base64 or does not match the file's size
+// and digest (a damaged record), a newer format, or a key that differs from `expected_key`.
 std::optional<ResultRecord> parse_record(std::string_view json, const util::Digest& expected_key,
                                          std::string* error);
 

@@ -84,7 +84,7 @@ Preview preview_build(Plan& plan, const BuildOptions& options, bool ask_remote) 
       // remote earlier) needs its files downloaded.
       std::optional<cache::ResultRecord> hit = cache->local().get_record(evaluation->key);
       bool local = hit && std::all_of(hit->files.begin(), hit->files.end(), [&](const auto& file) {
-                     return cache->local().has_blob(file.digest);
+                     return cache->local().has_content(file);
                    });
       if (!local) hit.reset();
       if (!local && remote && options.download) hit = cache->lookup(evaluation->key, true);

@@ -156,7 +156,7 @@ void verify_local_store(cache::LocalStore& store, const VerifyOptions& options,
       continue;
     }
     for (const auto& file : record->files) {
-      if (!store.has_blob(file.digest)) {
+      if (!store.has_content(file)) {
         ++section.counts.records_without_blobs;  // evicted or not fetched yet: refetched or rerun
         break;
       }
