@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "luisy/cache/remote/dynamic_symbols.h"
 #include "luisy/util/error.h"
 
 namespace luisy::cache::remote {
@@ -24,15 +25,6 @@ struct Loaded {
   std::string error;  // empty when api is usable
 };
 
-template <typename F>
-void resolve(void* handle, const char* name, F& slot, std::string& error) {
-  if (void* symbol = ::dlsym(handle, name)) {
-    slot = reinterpret_cast<F>(symbol);
-  } else if (error.empty()) {
-    error = fmt::format("{}: no symbol {}", kLibrary, name);
-  }
-}
-
 Loaded load() {
   Loaded loaded;
   // Never unloaded. libcurl, when loaded, has usually brought it in already.
@@ -44,14 +36,14 @@ Loaded load() {
   }
   CryptoApi& a = loaded.api;
   std::string& e = loaded.error;
-  resolve(handle, "EVP_MD_CTX_new", a.md_ctx_new, e);
-  resolve(handle, "EVP_MD_CTX_free", a.md_ctx_free, e);
-  resolve(handle, "EVP_DigestInit_ex", a.digest_init_ex, e);
-  resolve(handle, "EVP_DigestUpdate", a.digest_update, e);
-  resolve(handle, "EVP_DigestFinal_ex", a.digest_final_ex, e);
-  resolve(handle, "EVP_md5", a.md5, e);
-  resolve(handle, "EVP_sha256", a.sha256, e);
-  resolve(handle, "HMAC", a.hmac, e);
+  resolve_symbol(handle, kLibrary, "EVP_MD_CTX_new", a.md_ctx_new, e);
+  resolve_symbol(handle, kLibrary, "EVP_MD_CTX_free", a.md_ctx_free, e);
+  resolve_symbol(handle, kLibrary, "EVP_DigestInit_ex", a.digest_init_ex, e);
+  resolve_symbol(handle, kLibrary, "EVP_DigestUpdate", a.digest_update, e);
+  resolve_symbol(handle, kLibrary, "EVP_DigestFinal_ex", a.digest_final_ex, e);
+  resolve_symbol(handle, kLibrary, "EVP_md5", a.md5, e);
+  resolve_symbol(handle, kLibrary, "EVP_sha256", a.sha256, e);
+  resolve_symbol(handle, kLibrary, "HMAC", a.hmac, e);
   return loaded;
 }
 

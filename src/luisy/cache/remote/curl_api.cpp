@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "luisy/cache/remote/dynamic_symbols.h"
 #include "luisy/util/error.h"
 
 namespace luisy::cache::remote {
@@ -18,16 +19,6 @@ struct Loaded {
   CurlApi api{};
   std::string error;  // empty when api is usable
 };
-
-template <typename F>
-void resolve(void* handle, const char* name, F& slot, std::string& error) {
-  if (void* symbol = ::dlsym(handle, name)) {
-    slot = reinterpret_cast<F>(symbol);
-  } else if (error.empty()) {
-    const char* why = ::dlerror();
-    error = why ? why : fmt::format("{}: no symbol {}", kLibrary, name);
-  }
-}
 
 Loaded load() {
   Loaded loaded;
@@ -44,24 +35,24 @@ Loaded load() {
   }
   CurlApi& a = loaded.api;
   std::string& e = loaded.error;
-  resolve(handle, "curl_easy_init", a.easy_init, e);
-  resolve(handle, "curl_easy_reset", a.easy_reset, e);
-  resolve(handle, "curl_easy_cleanup", a.easy_cleanup, e);
-  resolve(handle, "curl_easy_setopt", a.easy_setopt, e);
-  resolve(handle, "curl_easy_getinfo", a.easy_getinfo, e);
-  resolve(handle, "curl_easy_strerror", a.easy_strerror, e);
-  resolve(handle, "curl_slist_append", a.slist_append, e);
-  resolve(handle, "curl_slist_free_all", a.slist_free_all, e);
-  resolve(handle, "curl_multi_init", a.multi_init, e);
-  resolve(handle, "curl_multi_setopt", a.multi_setopt, e);
-  resolve(handle, "curl_multi_cleanup", a.multi_cleanup, e);
-  resolve(handle, "curl_multi_add_handle", a.multi_add_handle, e);
-  resolve(handle, "curl_multi_remove_handle", a.multi_remove_handle, e);
-  resolve(handle, "curl_multi_perform", a.multi_perform, e);
-  resolve(handle, "curl_multi_info_read", a.multi_info_read, e);
-  resolve(handle, "curl_multi_poll", a.multi_poll, e);
+  resolve_symbol(handle, kLibrary, "curl_easy_init", a.easy_init, e);
+  resolve_symbol(handle, kLibrary, "curl_easy_reset", a.easy_reset, e);
+  resolve_symbol(handle, kLibrary, "curl_easy_cleanup", a.easy_cleanup, e);
+  resolve_symbol(handle, kLibrary, "curl_easy_setopt", a.easy_setopt, e);
+  resolve_symbol(handle, kLibrary, "curl_easy_getinfo", a.easy_getinfo, e);
+  resolve_symbol(handle, kLibrary, "curl_easy_strerror", a.easy_strerror, e);
+  resolve_symbol(handle, kLibrary, "curl_slist_append", a.slist_append, e);
+  resolve_symbol(handle, kLibrary, "curl_slist_free_all", a.slist_free_all, e);
+  resolve_symbol(handle, kLibrary, "curl_multi_init", a.multi_init, e);
+  resolve_symbol(handle, kLibrary, "curl_multi_setopt", a.multi_setopt, e);
+  resolve_symbol(handle, kLibrary, "curl_multi_cleanup", a.multi_cleanup, e);
+  resolve_symbol(handle, kLibrary, "curl_multi_add_handle", a.multi_add_handle, e);
+  resolve_symbol(handle, kLibrary, "curl_multi_remove_handle", a.multi_remove_handle, e);
+  resolve_symbol(handle, kLibrary, "curl_multi_perform", a.multi_perform, e);
+  resolve_symbol(handle, kLibrary, "curl_multi_info_read", a.multi_info_read, e);
+  resolve_symbol(handle, kLibrary, "curl_multi_poll", a.multi_poll, e);
   CURLcode (*global_init)(long) = nullptr;
-  resolve(handle, "curl_global_init", global_init, e);
+  resolve_symbol(handle, kLibrary, "curl_global_init", global_init, e);
   if (!e.empty()) return loaded;
   // Once, before any other thread uses curl (curl_global_init is not thread-safe in older
   // libcurl): the caller holds the once-flag.
