@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "luisy/graph/serialize.h"
+#include "luisy/hash/parallel_digest.h"
 #include "luisy/manifest/loader.h"
 #include "luisy/manifest/pipeline.h"
 #include "luisy/manifest/validate.h"
@@ -26,30 +27,11 @@ namespace luisy::engine {
 
 namespace {
 
-// The pipeline file's digest, read in blocks: at 100,000 tasks the file is 29 MB, which
-// need not be in memory (it would set the no-op's peak) when the compiled plan is reused.
-// nullopt when the file does not exist.
+// The pipeline file's digest, read in blocks (hash::digest_file_at): at 100,000 tasks the
+// file is 29 MB, which need not be in memory (it would set the no-op's peak) when the
+// compiled plan is reused. nullopt when the file does not exist.
 std::optional<util::Digest> pipeline_digest(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::nullopt;
-    throw Error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-  }
-  util::Hasher hasher;
-  char buffer[65536];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int saved = errno;
-      ::close(fd);
-      throw Error(fmt::format("cannot read {}: {}", path, std::strerror(saved)));
-    }
-    if (n == 0) break;
-    hasher.update(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return hasher.finish();
+  return hash::digest_file_at(AT_FDCWD, path.c_str(), hash::kUnknownSize, "");
 }
 
 // Everything the graph depends on besides the directories globs listed.
