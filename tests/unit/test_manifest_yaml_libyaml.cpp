@@ -84,11 +84,11 @@ TEST_CASE("manifest libyaml: plainness, nulls, styles and aliases as yaml-cpp ha
   for (const char* text : {
            "a: 1\nb: [x, 'y', ~, null, Null, NULL, \"\", '', z]\nc:\n  d: {}\ne:\n",
            "a: &x [1, 2]\nb: *x\nc: &s text\nd: *s\ne: &n\nf: *n\n",
-           "a: |\n  one\n  two\n\nb: >-\n  folded\n  text\n\n  more\nc: \"esc\\t\\u00e9\\x41\"\n",
+           "a: |\n  one\n  two\n\nb: >-\n  folded\n  text\n\n  more\nc: \"esc\\t\\n\\\\ \\\"q\\\"\"\n",
            "- a\n- - b\n  - c\n- {k: v, 'q': \"w\"}\n- [a: b, c]\n",
            "a: b # comment\n# comment\nc:    d   \n\"k\": 'it''s'\n? complex\n: value\n",
            "---\na: 1\n...\n",
-           "a: multi\n  line\n  plain\nb: 'multi\n\n  quoted'\n",
+           "a: multi\n  line\n  plain\nb: 'it''s quoted'\n",
            "&r {a: *r}\n",
        }) {
     bool fast = false;
@@ -112,6 +112,10 @@ TEST_CASE("manifest libyaml: what it leaves to yaml-cpp") {
            "a: &x:y z\n",            // an anchor name read two ways
            "a: [x?y]\n",             // yaml-cpp ends a flow scalar at '?'
            "a: {b: c:d}\n",          // and reads ':' inside one its own way
+           "a: 'x\n\n'\n",           // empty lines before a closing quote fold two ways
+           "a: \"x\n  y\"\n",         // any quoted scalar over several lines, then
+           "a: \"\\N\"\n",            // NEL: U+0085 for libyaml, a lone byte 0x85 for yaml-cpp
+           "a: \"\\u00e9\\x41\"\n",    // any escape but \\ \" \n \t
        }) {
     INFO(std::string(text));
     CHECK_FALSE(yaml::parse_libyaml(text).has_value());

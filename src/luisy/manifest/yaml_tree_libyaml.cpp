@@ -1,6 +1,7 @@
 #include <yaml-cpp/null.h>
 #include <yaml.h>
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 
@@ -36,6 +37,26 @@ bool clean_name(std::string_view text, const yaml_mark_t& at, char sigil, const 
   if (pos >= text.size() || text[pos] != sigil || text.substr(pos + 1, n.size()) != n) return false;
   size_t end = pos + 1 + n.size();
   return end == text.size() || std::string_view(" \t\n,]}").find(text[end]) != std::string_view::npos;
+}
+
+// Quoted scalars are read alike on one line with the common escapes. Across lines the two
+// fold empty lines before the closing quote differently ('a\n\n\n' is "a\n" to yaml-cpp,
+// "a\n\n" to libyaml), and the escapes of other characters (\N, \_, \L, \P, ...) become
+// different bytes: yaml-cpp reads those scalars.
+bool quoting_read_alike(std::string_view text, const yaml_event_t& e) {
+  const auto& s = e.data.scalar;
+  if (s.style != YAML_SINGLE_QUOTED_SCALAR_STYLE && s.style != YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+    return true;
+  if (e.start_mark.line != e.end_mark.line) return false;
+  if (s.style == YAML_SINGLE_QUOTED_SCALAR_STYLE) return true;
+  size_t end = std::min<size_t>(e.end_mark.index, text.size());
+  for (size_t i = e.start_mark.index; i < end; ++i) {
+    if (text[i] != '\\') continue;
+    if (i + 1 >= end || std::string_view("\\\"nt").find(text[i + 1]) == std::string_view::npos)
+      return false;
+    ++i;
+  }
+  return true;
 }
 
 YAML::Mark mark_of(const yaml_mark_t& mark) {
@@ -101,6 +122,7 @@ class Builder {
           const auto& s = e.data.scalar;
           std::string_view value(reinterpret_cast<const char*>(s.value), s.length);
           if (s.tag) return false;  // yaml-cpp reads tags its own way (`!!str]`, `!:&x`)
+          if (!quoting_read_alike(text_, e)) return false;
           if (s.anchor && !clean_name(text_, e.start_mark, '&', s.anchor)) return false;
           // yaml-cpp tags an untagged plain scalar "?" and any other untagged one "!"; an
           // untagged plain "", "~", "null", "Null" or "NULL" is a null.
