@@ -242,6 +242,26 @@ TEST_CASE(
   CHECK(remote->get_record(good.key, &failure));
 }
 
+TEST_CASE("result cache: remote_has answers many keys at once") {
+  TempDir dir;
+  ResultRecord r = make_result(dir / "ws", "one");
+  ResultCache cache(cache::LocalStore(dir / "local"), dir_remote(dir), {});
+  REQUIRE(cache.upload({r}, dir / "ws").empty());
+  util::Digest absent = util::digest_of("absent");
+  CHECK(cache.remote_has(std::vector<util::Digest>{absent, r.key, absent}) ==
+        std::vector<std::optional<bool>>{false, true, false});
+  CHECK(cache.remote_has(std::vector<util::Digest>{}).empty());
+
+  std::vector<std::string> log;
+  auto scripted = std::make_unique<ScriptedStore>(dir_remote(dir), &log);
+  scripted->fail = true;
+  ResultCache failing(cache::LocalStore(dir / "local2"), std::move(scripted), {});
+  failing.set_warning_callback([](const std::string&) {});
+  CHECK(failing.remote_has(std::vector<util::Digest>{r.key, absent}) ==
+        std::vector<std::optional<bool>>{std::nullopt, std::nullopt});
+  CHECK_FALSE(failing.remote_usable());
+}
+
 TEST_CASE("result cache: a failing remote is a miss, said once, then skipped") {
   TempDir dir;
   std::vector<std::string> log;

@@ -499,6 +499,22 @@ std::optional<bool> ResultCache::remote_has(const util::Digest& key) {
   return bytes.has_value();
 }
 
+std::vector<std::optional<bool>> ResultCache::remote_has(const std::vector<util::Digest>& keys) {
+  std::vector<std::optional<bool>> has(keys.size());
+  if (!remote_usable() || keys.empty()) return has;
+  remote::Failure failure;
+  auto texts = remote_->get_records(keys, &failure, options_.max_in_flight);
+  if (!failure.message.empty()) remote_failed(failure.message);
+  for (size_t i = 0; i < keys.size() && i < texts.size(); ++i) {
+    if (texts[i]) {
+      has[i] = true;
+    } else if (failure.message.empty()) {
+      has[i] = false;
+    }
+  }
+  return has;
+}
+
 std::vector<ResultCache::UploadFailure> ResultCache::upload(
     const std::vector<ResultRecord>& records, const std::string& workspace_dir) {
   std::vector<UploadFailure> failures;

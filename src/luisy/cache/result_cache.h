@@ -89,6 +89,9 @@ class ResultCache {
   // Whether the remote has a record (for status --remote); nullopt when there is no usable
   // remote or the request failed.
   std::optional<bool> remote_has(const util::Digest& key);
+  // The same for many keys, asked in parallel as prefetch() does; after a failed
+  // request, what is not known is nullopt.
+  std::vector<std::optional<bool>> remote_has(const std::vector<util::Digest>& keys);
 
   // Waits until what lookup() and restore() queued for the local store is stored, and warns
   // (once) if something could not be. Also done by the destructor, without the warning.

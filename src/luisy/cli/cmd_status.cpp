@@ -20,9 +20,14 @@ std::vector<std::string> remote_presence(const CommandLine& line, const engine::
   engine::CacheOptions options;
   options.remote_url = line.remote_url;
   auto cache = engine::open_cache(plan, options, true);
+  std::vector<util::Digest> keys;
+  for (const auto& report : reports)
+    if (report.key) keys.push_back(*report.key);
+  std::vector<std::optional<bool>> has = cache->remote_has(keys);
+  size_t next = 0;
   for (size_t i = 0; i < reports.size(); ++i) {
-    std::optional<bool> has = reports[i].key ? cache->remote_has(*reports[i].key) : std::nullopt;
-    presence[i] = has ? (*has ? "yes" : "no") : "unknown";
+    std::optional<bool> known = reports[i].key ? has[next++] : std::nullopt;
+    presence[i] = known ? (*known ? "yes" : "no") : "unknown";
   }
   return presence;
 }
