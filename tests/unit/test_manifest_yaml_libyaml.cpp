@@ -116,6 +116,7 @@ TEST_CASE("manifest libyaml: what it leaves to yaml-cpp") {
            "a: \"x\n  y\"\n",         // any quoted scalar over several lines, then
            "a: \"\\N\"\n",            // NEL: U+0085 for libyaml, a lone byte 0x85 for yaml-cpp
            "a: \"\\u00e9\\x41\"\n",    // any escape but \\ \" \n \t
+           "a: >-\n  x\n  ",         // a last line without '\n': "x " to yaml-cpp, "x" to libyaml
        }) {
     INFO(std::string(text));
     CHECK_FALSE(yaml::parse_libyaml(text).has_value());
