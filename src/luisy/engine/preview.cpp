@@ -18,12 +18,6 @@ namespace luisy::engine {
 
 namespace {
 
-// Whether the remote should receive this up-to-date instance's result.
-bool remote_lacks(cache::ResultCache& cache, const state::TaskRecord* record) {
-  if (!record || !record->materialized) return false;
-  return cache.remote_has(record->key) == false;
-}
-
 }  // namespace
 
 std::vector<Deletion> costly_deletions(Plan& plan, const BuildOptions& options, double threshold) {
@@ -51,6 +45,9 @@ Preview preview_build(Plan& plan, const BuildOptions& options, bool ask_remote) 
 
   Preview preview;
   std::vector<bool> would_run(graph.instances.size(), false);
+  // Up-to-date results that --upload would send if the remote lacks them: asked all at once.
+  std::vector<graph::InstanceId> upload_candidates;
+  std::vector<util::Digest> upload_keys;
   for (graph::InstanceId id = 0; id < graph.instances.size(); ++id) {
     const graph::TaskInstance& instance = graph.instances[id];
     std::string reason;
@@ -73,8 +70,10 @@ Preview preview_build(Plan& plan, const BuildOptions& options, bool ask_remote) 
         evaluation && evaluation->record ? evaluation->record : log.find(instance.label);
     if (evaluation && evaluation->up_to_date) {
       if (!evaluation->frozen) evaluator.set_outputs_from_record(id, *record);
-      if (remote && options.upload && instance.cache && remote_lacks(*cache, record))
-        preview.upload.push_back(id);
+      if (remote && options.upload && instance.cache && record && record->materialized) {
+        upload_candidates.push_back(id);
+        upload_keys.push_back(record->key);
+      }
       continue;
     }
     if (evaluation) reason = evaluation->reason;
@@ -102,6 +101,11 @@ Preview preview_build(Plan& plan, const BuildOptions& options, bool ask_remote) 
     for (const auto& output : instance.outputs)
       if (util::exists(util::join_path(workspace.directory, output)))
         preview.deletions.push_back({output, instance.label, record ? record->seconds : 0});
+  }
+  if (!upload_keys.empty()) {
+    std::vector<std::optional<bool>> has = cache->remote_has(upload_keys);
+    for (size_t i = 0; i < has.size(); ++i)
+      if (has[i] == false) preview.upload.push_back(upload_candidates[i]);
   }
   return preview;
 }
