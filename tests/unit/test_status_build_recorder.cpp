@@ -178,3 +178,26 @@ TEST_CASE("recorder: labels it was not given are kept, out of order too") {
   CHECK(task(record, "extra 99")->find("result")->as_string() == "ran");
   CHECK(task(record, "extra 7")->find("exit_code")->as_int() == 3);
 }
+
+TEST_CASE("recorder: without a trace, the same last-build record and no task slices") {
+  auto replay = [](BuildRecorder& recorder, double& now) {
+    recorder.task_started({"A", "cmd a"});
+    now = 2;
+    recorder.task_finished({"A", "cmd a"}, true, 0, "", 2);
+    recorder.task_cached({"B", "cmd b", "remote", 0.5}, "remote");
+    recorder.warning("careful");
+    recorder.build_finished({});
+  };
+  double now_traced = 0, now_plain = 0;
+  BuildRecorder traced({"A", "B"}, [&] { return now_traced; });
+  BuildRecorder plain({"A", "B"}, [&] { return now_plain; }, false);
+  replay(traced, now_traced);
+  replay(plain, now_plain);
+  std::string record = plain.last_build_json(0);
+  CHECK(record == traced.last_build_json(0));
+  CHECK(record.find("\"warnings\": 1") != std::string::npos);
+  CHECK(slice(parse(traced.trace_json()), "A"));
+  JsonValue trace = parse(plain.trace_json());
+  CHECK_FALSE(slice(trace, "A"));
+  CHECK(slice(trace, "build"));
+}

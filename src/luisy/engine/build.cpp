@@ -787,7 +787,7 @@ int run_build(Plan& plan, const BuildOptions& options, status::Status& status) {
   std::vector<std::string_view> labels;  // views into the graph, which outlives the recorder
   labels.reserve(plan.graph.instances.size());
   for (const auto& instance : plan.graph.instances) labels.push_back(instance.label);
-  status::BuildRecorder recorder(std::move(labels));
+  status::BuildRecorder recorder(std::move(labels), {}, !options.trace_path.empty());
   status::FanoutStatus fanout({&status, &recorder});
   bool last_build = !options.no_run;  // push and pull keep the record of the last build
   int exit_code;

@@ -47,10 +47,12 @@ JsonValue metadata(const char* name, int pid, int tid, const std::string& value)
 
 }  // namespace
 
-BuildRecorder::BuildRecorder(std::vector<std::string_view> instances, std::function<double()> clock)
+BuildRecorder::BuildRecorder(std::vector<std::string_view> instances, std::function<double()> clock,
+                             bool trace)
     : clock_(clock ? std::move(clock) : steady_seconds),
       origin_(clock_()),
-      started_at_(static_cast<int64_t>(std::time(nullptr))) {
+      started_at_(static_cast<int64_t>(std::time(nullptr))),
+      trace_(trace) {
   // The label index is built on the first event that does not come in graph order.
   instances_.resize(instances.size());
   for (size_t i = 0; i < instances.size(); ++i) instances_[i].label = instances[i];
@@ -98,13 +100,11 @@ void BuildRecorder::task_finished(const TaskEvent& task, bool success, int exit_
                                   const std::string&, double seconds) {
   Instance& i = instance(task.label);
   double end = now();
-  Slice slice;
-  slice.name = task.label;
-  slice.category = success ? "task" : "task,failed";
+  int tid = 0;
   auto lane = running_lane_.find(task.label);
   if (lane != running_lane_.end() && i.start >= 0) {
     job_lanes_[lane->second] = false;
-    slice.tid = static_cast<int>(lane->second) + 1;
+    tid = static_cast<int>(lane->second) + 1;
     running_lane_.erase(lane);
   } else {
     i.start = std::max(0.0, end - seconds);  // failed before it could start (a bad input, say)
@@ -113,6 +113,11 @@ void BuildRecorder::task_finished(const TaskEvent& task, bool success, int exit_
   i.result = success ? "ran" : "failed";
   i.exit_code = exit_code;
   i.has_exit_code = true;
+  if (!trace_) return;
+  Slice slice;
+  slice.name = task.label;
+  slice.category = success ? "task" : "task,failed";
+  slice.tid = tid;
   slice.start = i.start;
   slice.seconds = i.seconds;
   slice.args = {
@@ -128,6 +133,7 @@ void BuildRecorder::task_cached(const TaskEvent& task, const std::string& where)
   i.seconds = end - i.start;
   i.result = task.source == "remote" ? "cached-remote" : "cached-local";
   i.has_exit_code = false;
+  if (!trace_) return;
   Slice slice;
   slice.name = task.label;
   slice.category = "cached";
@@ -161,6 +167,7 @@ void BuildRecorder::transfer_finished(const TransferEvent& t) {
   while (lane < transfer_lanes_.size() && transfer_lanes_[lane] > start + 1e-6) ++lane;
   if (lane == transfer_lanes_.size()) transfer_lanes_.push_back(0);
   transfer_lanes_[lane] = end;
+  if (!trace_) return;
   Slice slice;
   slice.name = t.path.empty() ? "record" : t.path;
   if (!t.label.empty()) slice.name = t.label + ": " + slice.name;
@@ -177,6 +184,7 @@ void BuildRecorder::transfer_finished(const TransferEvent& t) {
 
 void BuildRecorder::warning(const std::string& message) {
   ++warnings_;
+  if (!trace_) return;
   Slice slice;
   slice.name = "warning";
   slice.category = "warning";

@@ -25,9 +25,11 @@ class BuildRecorder final : public Status {
   // `instances`: every label of the graph, in order, so that those the build never reached
   // are recorded too ("not-started"); views, not copies (10,000 labels on every no-op): they
   // must outlive the recorder, as the plan's graph does. `clock` returns monotonic seconds
-  // (tests pass a fake); empty means steady_clock.
+  // (tests pass a fake); empty means steady_clock. `trace`: keep what trace_json() needs (a
+  // slice per task that ran, with its command: some 600 bytes a task, 60 MB at 100,000
+  // tasks), only worth it when --trace asks for the file.
   explicit BuildRecorder(std::vector<std::string_view> instances = {},
-                         std::function<double()> clock = {});
+                         std::function<double()> clock = {}, bool trace = true);
   ~BuildRecorder() override;
 
   void build_started(size_t total) override;
@@ -43,7 +45,8 @@ class BuildRecorder final : public Status {
   void warning(const std::string& message) override;
   void build_finished(const BuildSummary& summary) override;
 
-  // The Chrome trace-event JSON ("traceEvents", times in microseconds from the start).
+  // The Chrome trace-event JSON ("traceEvents", times in microseconds from the start);
+  // without `trace`, only the build's own slice.
   std::string trace_json() const;
   // The last-build record; `exit_code` is luisy's exit status for this build.
   std::string last_build_json(int exit_code) const;
@@ -77,6 +80,7 @@ class BuildRecorder final : public Status {
   std::deque<std::string> extra_labels_;  // events for labels not given at construction
   size_t next_ = 0;                       // the instance after the one found last
   bool indexed_ = false;                  // index_ holds every instance
+  bool trace_ = true;
   std::vector<Slice> slices_;
   std::vector<bool> job_lanes_;                           // busy flags, lane i is thread i + 1
   std::unordered_map<std::string, size_t> running_lane_;  // label -> lane
