@@ -112,6 +112,8 @@ TEST_CASE("manifest libyaml: what it leaves to yaml-cpp") {
            "a: &x:y z\n",            // an anchor name read two ways
            "a: [x?y]\n",             // yaml-cpp ends a flow scalar at '?'
            "a: {b: c:d}\n",          // and reads ':' inside one its own way
+           "a: {?b: 1}\n",           // '?' glued to a key: an indicator only for libyaml
+           "a: {? b: 1}\n",          // and any explicit key inside { } or [ ]
            "a: 'x\n\n'\n",           // empty lines before a closing quote fold two ways
            "a: \"x\n  y\"\n",         // any quoted scalar over several lines, then
            "a: \"\\N\"\n",            // NEL: U+0085 for libyaml, a lone byte 0x85 for yaml-cpp

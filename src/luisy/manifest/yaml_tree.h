@@ -80,7 +80,7 @@ Parsed parse(std::string_view text);
 // the same way; nullopt for anything else: a syntax error, no document or several,
 // directives, a tag, an unknown alias, an anchor or alias name not followed by a blank,
 // ',', ']' or '}', deep nesting, a plain scalar holding '?' or ':' inside
-// [ ] or { }, a quoted scalar over several lines, an escape other than \\ \" \n \t, a text
+// [ ] or { }, a node after '?' inside [ ] or { }, a quoted scalar over several lines, an escape other than \\ \" \n \t, a text
 // whose last line has no '\n', or a
 // byte outside printable ASCII, tab and
 // '\n' (libyaml is YAML 1.1: it breaks lines on '\r', NEL, U+2028 and U+2029 where yaml-cpp

@@ -59,6 +59,14 @@ bool quoting_read_alike(std::string_view text, const yaml_event_t& e) {
   return true;
 }
 
+// Inside [ ] or { }, libyaml takes any '?' before a node for the explicit-key indicator
+// (`{?a: 1}` is key "a"); yaml-cpp only a '?' followed by a blank, and refuses `?a`.
+bool after_question_mark(std::string_view text, size_t index) {
+  while (index > 0 && std::string_view(" \t\n").find(text[index - 1]) != std::string_view::npos)
+    --index;
+  return index > 0 && text[index - 1] == '?';
+}
+
 YAML::Mark mark_of(const yaml_mark_t& mark) {
   YAML::Mark out = YAML::Mark::null_mark();
   out.pos = static_cast<int>(mark.index);
@@ -98,6 +106,10 @@ class Builder {
       if (!yaml_parser_parse(&parser, &event.event)) return false;
       event.live = true;
       const yaml_event_t& e = event.event;
+      bool node = e.type == YAML_ALIAS_EVENT || e.type == YAML_SCALAR_EVENT ||
+                  e.type == YAML_SEQUENCE_START_EVENT || e.type == YAML_MAPPING_START_EVENT;
+      if (node && flow_ > 0 && after_question_mark(text_, std::min(e.start_mark.index, text_.size())))
+        return false;
       switch (e.type) {
         case YAML_STREAM_START_EVENT:
         case YAML_DOCUMENT_END_EVENT:
