@@ -119,6 +119,7 @@ TEST_CASE("manifest libyaml: what it leaves to yaml-cpp") {
            "a: \"\\N\"\n",            // NEL: U+0085 for libyaml, a lone byte 0x85 for yaml-cpp
            "a: \"\\u00e9\\x41\"\n",    // any escape but \\ \" \n \t
            "a: >-\n  x\n  ",         // a last line without '\n': "x " to yaml-cpp, "x" to libyaml
+           "a\n%b\n",               // '%' starting a line: text to libyaml, a directive to yaml-cpp
        }) {
     INFO(std::string(text));
     CHECK_FALSE(yaml::parse_libyaml(text).has_value());

@@ -81,7 +81,7 @@ Parsed parse(std::string_view text);
 // directives, a tag, an unknown alias, an anchor or alias name not followed by a blank,
 // ',', ']' or '}', deep nesting, a plain scalar holding '?' or ':' inside
 // [ ] or { }, a node after '?' inside [ ] or { }, a quoted scalar over several lines, an escape other than \\ \" \n \t, a text
-// whose last line has no '\n', or a
+// whose last line has no '\n', a line starting with '%', or a
 // byte outside printable ASCII, tab and
 // '\n' (libyaml is YAML 1.1: it breaks lines on '\r', NEL, U+2028 and U+2029 where yaml-cpp
 // does not, and counts columns in characters where yaml-cpp counts bytes). The caller then

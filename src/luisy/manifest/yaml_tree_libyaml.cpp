@@ -237,6 +237,9 @@ std::optional<Tree> parse_libyaml(std::string_view text) {
   // A last line without its '\n' is read two ways inside a block scalar (`>-\n  a\n  ` is
   // "a " to yaml-cpp, "a" to libyaml).
   if (text.empty() || text.back() != '\n' || !same_for_both(text)) return std::nullopt;
+  // A line that starts with '%' inside a document is text to libyaml, the start of a
+  // directive to yaml-cpp (which ends a multi-line scalar there).
+  if (text.front() == '%' || text.find("\n%") != std::string_view::npos) return std::nullopt;
   Parser parser;
   yaml_parser_set_input_string(&parser.parser, reinterpret_cast<const unsigned char*>(text.data()),
                                text.size());
