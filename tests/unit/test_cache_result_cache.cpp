@@ -117,7 +117,7 @@ TEST_CASE("result cache: local miss, remote hit, restore into an empty workspace
 
   ResultCache producer(cache::LocalStore(dir / "local1"), dir_remote(dir), {});
   std::string error;
-  REQUIRE_MESSAGE(producer.store_local(r, dir / "ws1", &error), error);
+  REQUIRE_MESSAGE(producer.local().put_result(r, dir / "ws1", &error), error);
   CHECK(producer.lookup(r.key, false));
   CHECK(producer.stats().hits_local == 1);
   CHECK(producer.upload({r}, dir / "ws1").empty());
@@ -153,7 +153,7 @@ TEST_CASE("result cache: restore makes a directory output match the record") {
   TempDir dir;
   ResultRecord r = make_result(dir / "ws", "one");
   ResultCache cache(cache::LocalStore(dir / "local"), nullptr, {});
-  REQUIRE(cache.store_local(r, dir / "ws"));
+  REQUIRE(cache.local().put_result(r, dir / "ws"));
   write_file(dir / "ws/out/dir/stale.txt", "left over");
   write_file(dir / "ws/out/dir/x", "edited by hand");
   write_file(dir / "ws/other.txt", "not an output");
@@ -186,7 +186,7 @@ TEST_CASE("result cache: upload writes blobs first, the record last, and only wh
   ResultRecord r = make_result(dir / "ws", "one");
   ResultCache cache(cache::LocalStore(dir / "local"),
                     std::make_unique<ScriptedStore>(dir_remote(dir), &log), {});
-  REQUIRE(cache.store_local(r, dir / "ws"));
+  REQUIRE(cache.local().put_result(r, dir / "ws"));
   CHECK(cache.upload({r, r}, dir / "ws").empty());  // duplicates are uploaded once
   // No round of checks before the create-only upload.
   CHECK(log == std::vector<std::string>{"get_record", "upload_blobs", "put_record"});
@@ -209,7 +209,7 @@ TEST_CASE("result cache: a blob trimmed from the local store during an upload go
   auto scripted = std::make_unique<ScriptedStore>(dir_remote(dir), &log);
   ScriptedStore* store = scripted.get();
   ResultCache cache(cache::LocalStore(dir / "local"), std::move(scripted), {});
-  REQUIRE(cache.store_local(r, dir / "ws"));
+  REQUIRE(cache.local().put_result(r, dir / "ws"));
   // A `luisy cache trim --max-size 0` between the check of the local store and the upload.
   store->before_upload = [&] { cache::LocalStore(dir / "local").trim(0); };
   CHECK(cache.upload({r}, dir / "ws").empty());
@@ -303,7 +303,7 @@ TEST_CASE("result cache: a remote blob that does not match its digest is refused
   TempDir dir;
   ResultRecord r = make_result(dir / "ws1", "one");
   ResultCache producer(cache::LocalStore(dir / "local1"), dir_remote(dir), {});
-  REQUIRE(producer.store_local(r, dir / "ws1"));
+  REQUIRE(producer.local().put_result(r, dir / "ws1"));
   REQUIRE(producer.upload({r}, dir / "ws1").empty());
 
   auto remote = cache::remote::DirStore(dir / "remote", "proj");
@@ -345,7 +345,7 @@ TEST_CASE("result cache: a corrupt local blob is fetched again from the remote")
   TempDir dir;
   ResultRecord r = make_result(dir / "ws1", "one");
   ResultCache cache(cache::LocalStore(dir / "local"), dir_remote(dir), {});
-  REQUIRE(cache.store_local(r, dir / "ws1"));
+  REQUIRE(cache.local().put_result(r, dir / "ws1"));
   REQUIRE(cache.upload({r}, dir / "ws1").empty());
   // (The file is small, so the store kept it inline; a blob is planted for the restore of
   // the record without its contents to find.)
@@ -358,13 +358,13 @@ TEST_CASE("result cache: a corrupt local blob is fetched again from the remote")
   CHECK(util::read_file(dir / "ws2/out/a.txt") == "alpha one");
 }
 
-TEST_CASE("result cache: store_local refuses a file that changed since it was hashed") {
+TEST_CASE("result cache: put_result refuses a file that changed since it was hashed") {
   TempDir dir;
   ResultRecord r = make_result(dir / "ws", "one");
   write_file(dir / "ws/out/a.txt", "changed");
   ResultCache cache(cache::LocalStore(dir / "local"), nullptr, {});
   std::string error;
-  CHECK_FALSE(cache.store_local(r, dir / "ws", &error));
+  CHECK_FALSE(cache.local().put_result(r, dir / "ws", &error));
   CHECK_FALSE(error.empty());
   CHECK_FALSE(cache.local().get_record(r.key));
 }
@@ -374,7 +374,7 @@ TEST_CASE("result cache: prefetched records answer lookups without another reque
   std::vector<std::string> log;
   ResultRecord r = make_result(dir / "ws", "one");
   ResultCache producer(cache::LocalStore(dir / "local1"), dir_remote(dir), {});
-  REQUIRE(producer.store_local(r, dir / "ws"));
+  REQUIRE(producer.local().put_result(r, dir / "ws"));
   REQUIRE(producer.upload({r}, dir / "ws").empty());
 
   ResultCache cache(cache::LocalStore(dir / "local2"),
@@ -393,7 +393,7 @@ TEST_CASE("result cache: prefetched records answer lookups without another reque
   CHECK_FALSE(cache.lookup(absent, true));
   CHECK(log.size() == 3);
   // A key the local store holds costs no request.
-  REQUIRE(cache.store_local(r, dir / "ws"));
+  REQUIRE(cache.local().put_result(r, dir / "ws"));
   cache.prefetch({r.key});
   CHECK(log.size() == 3);
 }
@@ -426,7 +426,7 @@ TEST_CASE("result cache: files of equal content are downloaded once and all plac
   r.outputs = {{"out/", util::digest_of("tree twins")}};
   r.files = {{"out/a", same, 10, 0644}, {"out/b", same, 10, 0600}};
   ResultCache producer(cache::LocalStore(dir / "local1"), dir_remote(dir), {});
-  REQUIRE(producer.store_local(r, dir / "ws"));
+  REQUIRE(producer.local().put_result(r, dir / "ws"));
   REQUIRE(producer.upload({r}, dir / "ws").empty());
 
   ResultCache consumer(cache::LocalStore(dir / "local2"),
@@ -451,7 +451,7 @@ TEST_CASE("result cache: a changed workspace file does not block a blob the remo
   std::vector<std::string> log;
   ResultRecord r = make_result(dir / "ws", "one");
   ResultCache first(cache::LocalStore(dir / "local1"), dir_remote(dir), {});
-  REQUIRE(first.store_local(r, dir / "ws"));
+  REQUIRE(first.local().put_result(r, dir / "ws"));
   REQUIRE(first.upload({r}, dir / "ws").empty());
   REQUIRE(dir_remote(dir)->delete_record(r.key).ok);
 
@@ -470,7 +470,7 @@ TEST_CASE("result cache: small outputs are kept inside the record, large ones as
   ResultRecord r = make_result(dir / "ws1", "one");  // two small files, one of 100 KB
   ResultCache cache(cache::LocalStore(dir / "local"), dir_remote(dir), {});
   std::string error;
-  REQUIRE_MESSAGE(cache.store_local(r, dir / "ws1", &error), error);
+  REQUIRE_MESSAGE(cache.local().put_result(r, dir / "ws1", &error), error);
   auto stored = cache.local().get_record(r.key);
   REQUIRE(stored);
   for (const auto& file : stored->files) {
@@ -504,7 +504,7 @@ TEST_CASE("result cache: trim counts inline contents in their record's size") {
   TempDir dir;
   ResultRecord r = make_result(dir / "ws", "one");
   ResultCache cache(cache::LocalStore(dir / "local"), nullptr, {});
-  REQUIRE(cache.store_local(r, dir / "ws"));
+  REQUIRE(cache.local().put_result(r, dir / "ws"));
   cache::StoreUsage usage = cache.local().usage();
   CHECK(usage.records == 1);
   CHECK(usage.blobs == 1);  // only the 100 KB file

@@ -80,6 +80,36 @@ void LocalStore::put_record(const ResultRecord& record) {
   if (!write_file_replace(path, serialize_record(record), &error)) throw Error(error);
 }
 
+bool LocalStore::put_result(const ResultRecord& record, const std::string& workspace_dir,
+                            std::string* error) {
+  try {
+    // A small file goes inside the record (one file in the store instead of two); it is read
+    // and hashed here, so a file that changed since it was hashed is not stored.
+    ResultRecord stored = record;
+    for (auto& file : stored.files) {
+      std::string path = util::join_path(workspace_dir, file.path);
+      if (file.size < kInlineMaxBytes && !file.content) {
+        std::optional<std::string> bytes = util::read_file_if_exists(path);
+        if (!bytes) throw Error(fmt::format("{} is missing", path));
+        if (util::digest_of(*bytes) != file.digest) {
+          if (error)
+            *error = fmt::format("{} changed while it was being stored (expected digest {})", path,
+                                 util::to_hex(file.digest));
+          return false;
+        }
+        file.content = std::move(*bytes);
+        continue;
+      }
+      if (!file.content && !put_blob_from_file(file.digest, path, error)) return false;
+    }
+    put_record(stored);
+  } catch (const Error& e) {
+    if (error) *error = e.what();
+    return false;
+  }
+  return true;
+}
+
 bool LocalStore::has_blob(const util::Digest& digest) const {
   return util::exists(blob_path(digest));
 }

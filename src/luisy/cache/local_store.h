@@ -34,6 +34,13 @@ class LocalStore {
   // Atomic; overwrites. Throws Error when the store cannot be written.
   void put_record(const ResultRecord& record);
 
+  // Keeps a task's result, its files in `workspace_dir`: a file smaller than kInlineMaxBytes
+  // goes inside the record (read and hashed), every other into a blob (put_blob_from_file);
+  // then the record. False and *error, the record not written, when a file changed since it
+  // was hashed, is missing, or the store cannot be written.
+  bool put_result(const ResultRecord& record, const std::string& workspace_dir,
+                  std::string* error = nullptr);
+
   bool has_blob(const util::Digest& digest) const;
   // Whether the store can place `file`: its content is inline in the record, or a blob.
   bool has_content(const FileEntry& file) const { return file.content || has_blob(file.digest); }

@@ -51,7 +51,7 @@ ResultCache::ResultCache(LocalStore local, std::unique_ptr<remote::RemoteStore> 
     : local_(std::move(local)), remote_(std::move(remote)), options_(options) {}
 
 ResultCache::~ResultCache() {
-  store_queue_.finish();
+  writer_.finish();
 }
 
 bool ResultCache::remote_usable() const {
@@ -218,7 +218,8 @@ std::optional<ResultRecord> ResultCache::lookup(const util::Digest& key, bool us
 }
 
 void ResultCache::flush() {
-  std::vector<std::string> failures = store_queue_.finish();
+  writer_.finish();
+  std::vector<std::string> failures = writer_.take_fetched_failures();
   if (failures.empty()) return;
   {
     std::lock_guard lock(mutex_);
@@ -334,7 +335,7 @@ bool ResultCache::download_into_place(const ResultRecord& record, const std::vec
       ::unlink(t.local_path.c_str());
       return;
     }
-    store_queue_.add_blob(t.digest, dest);
+    writer_.add_blob(t.digest, dest);
   };
 
   try {
@@ -410,7 +411,7 @@ bool ResultCache::restore(const ResultRecord& record, const std::string& workspa
         if (error) *error = fmt::format("cannot restore {}: {}", file.path, place_error);
         return false;
       }
-    } else if (std::string pending = store_queue_.pending_blob(file.digest); !pending.empty()) {
+    } else if (std::string pending = writer_.pending_blob(file.digest); !pending.empty()) {
       // Restored earlier in this run and not in the store yet: copied from that file.
       try {
         util::make_parent_dirs(dest);
@@ -427,37 +428,7 @@ bool ResultCache::restore(const ResultRecord& record, const std::string& workspa
     std::lock_guard lock(mutex_);
     keep_record = fetched_from_remote_.erase(util::to_hex(record.key)) > 0;
   }
-  if (keep_record) store_queue_.add_record(record);  // after its files, as always
-  return true;
-}
-
-bool ResultCache::store_local(const ResultRecord& record, const std::string& workspace_dir,
-                              std::string* error) {
-  try {
-    // A small file goes inside the record (one file in the store instead of two); it is read
-    // and hashed here, so a file that changed since it was hashed is not stored.
-    ResultRecord stored = record;
-    for (auto& file : stored.files) {
-      std::string path = util::join_path(workspace_dir, file.path);
-      if (file.size < kInlineMaxBytes && !file.content) {
-        std::optional<std::string> bytes = util::read_file_if_exists(path);
-        if (!bytes) throw Error(fmt::format("{} is missing", path));
-        if (util::digest_of(*bytes) != file.digest) {
-          if (error)
-            *error = fmt::format("{} changed while it was being stored (expected digest {})", path,
-                                 util::to_hex(file.digest));
-          return false;
-        }
-        file.content = std::move(*bytes);
-        continue;
-      }
-      if (!file.content && !local_.put_blob_from_file(file.digest, path, error)) return false;
-    }
-    local_.put_record(stored);
-  } catch (const Error& e) {
-    if (error) *error = e.what();
-    return false;
-  }
+  if (keep_record) writer_.add_record(record);  // after its files, as always
   return true;
 }
 

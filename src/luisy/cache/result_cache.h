@@ -16,7 +16,7 @@
 #include "luisy/cache/local_store.h"
 #include "luisy/cache/remote/remote_store.h"
 #include "luisy/cache/result_record.h"
-#include "luisy/cache/store_queue.h"
+#include "luisy/cache/store_writer.h"
 
 namespace luisy::cache {
 
@@ -48,9 +48,13 @@ class ResultCache {
   // False once the remote failed during this run.
   bool remote_usable() const;
   LocalStore& local() { return local_; }
+  // The one thread that writes into the local store: what lookup() and restore() fetched,
+  // and (added by the build) the results of tasks that ran. Joined by flush() and by the
+  // destructor.
+  StoreWriter& writer() { return writer_; }
 
   // The local record, else (when use_remote) the remote one, which restore() then saves
-  // locally (by a thread of its own: see flush). nullopt on a miss. A remote failure warns
+  // locally (by writer(): see flush). nullopt on a miss. A remote failure warns
   // once, counts an error, marks the remote failed for the rest of the run and gives a miss. A remote record that is malformed or does not
   // stand for its key (record_inconsistency) is refused with a warning: also a miss.
   std::optional<ResultRecord> lookup(const util::Digest& key, bool use_remote);
@@ -70,12 +74,6 @@ class ResultCache {
   // when anything could not be restored; files already placed are valid (each was verified).
   bool restore(const ResultRecord& record, const std::string& workspace_dir, std::string* error);
 
-  // After a task ran: copies its output files into the local store and writes the record.
-  // False and *error when a file is missing or changed since it was hashed, or the store
-  // cannot be written; the record is then not written.
-  bool store_local(const ResultRecord& record, const std::string& workspace_dir,
-                   std::string* error = nullptr);
-
   struct UploadFailure {
     util::Digest key;
     std::string reason;
@@ -93,8 +91,9 @@ class ResultCache {
   // request, what is not known is nullopt.
   std::vector<std::optional<bool>> remote_has(const std::vector<util::Digest>& keys);
 
-  // Waits until what lookup() and restore() queued for the local store is stored, and warns
-  // (once) if something could not be. Also done by the destructor, without the warning.
+  // Waits until everything queued for the local store is stored, and warns (once) if
+  // something that lookup() and restore() queued could not be (the failures of results stay
+  // with writer(), for the build to name). Also done by the destructor, without the warning.
   void flush();
 
   CacheStats stats() const;
@@ -129,7 +128,7 @@ class ResultCache {
   LocalStore local_;
   std::unique_ptr<remote::RemoteStore> remote_;
   remote::TransferOptions options_;
-  StoreQueue store_queue_{local_};  // after local_, which it writes into
+  StoreWriter writer_{local_};  // after local_, which it writes into
   // prefetch()'s answers not yet taken by lookup(): key hex -> the record's bytes, or nullopt
   // for a record the remote lacks. Used by the thread that builds only.
   std::unordered_map<std::string, std::optional<std::string>> prefetched_;

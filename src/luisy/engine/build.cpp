@@ -7,13 +7,9 @@
 #include <cstdio>
 #include <ctime>
 #include <algorithm>
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <queue>
-#include <system_error>
-#include <thread>
 #include <unordered_map>
 
 #include "luisy/cache/file_copy.h"
@@ -41,97 +37,6 @@ namespace {
 
 enum class NodeState { kWaiting, kUpToDate, kCached, kQueued, kRunning, kDone, kFailed, kSkipped };
 
-// Keeps results in the local store on a thread of its own. Storing a result creates files
-// (a blob per output, then the record), and on a busy file system a creation can take
-// milliseconds: done in the build loop, it would leave job slots idle between a task's end
-// and the next start. The thread stores each result's blobs before its record, as
-// ResultCache::store_local always does, so a kill -9 at any instant leaves no record whose
-// blobs are missing; the copy is hashed on the way (a file that changed since it was hashed
-// is not stored). Failures come back to the build loop, which reports them.
-class StoreWriter {
- public:
-  // `cache` may be null when nothing will be added.
-  StoreWriter(cache::ResultCache* cache, std::string workspace_dir)
-      : cache_(cache), workspace_dir_(std::move(workspace_dir)) {}
-  ~StoreWriter() { finish(); }
-
-  void add(std::string label, cache::ResultRecord record) {
-    bool was_empty;
-    {
-      std::lock_guard lock(mutex_);
-      was_empty = queue_.empty();
-      queue_.push_back({std::move(label), std::move(record)});
-    }
-    if (!thread_.joinable()) {
-      try {
-        thread_ = std::thread([this] { run(); });
-      } catch (const std::system_error&) {
-        // No thread to be had: store it here and now.
-        std::unique_lock lock(mutex_);
-        bool done = std::exchange(done_, true);
-        lock.unlock();
-        run();
-        lock.lock();
-        done_ = done;
-        return;
-      }
-    }
-    // The thread waits only on an empty queue: a wake-up (a futex call) is needed only then.
-    if (was_empty) wake_.notify_one();
-  }
-
-  // (label, error) of each result that could not be stored since the last call.
-  std::vector<std::pair<std::string, std::string>> take_failures() {
-    std::lock_guard lock(mutex_);
-    return std::exchange(failures_, {});
-  }
-
-  // Stores what is queued, then stops the thread.
-  void finish() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    wake_.notify_one();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  struct Item {
-    std::string label;
-    cache::ResultRecord record;
-  };
-
-  void run() {
-    std::unique_lock lock(mutex_);
-    while (true) {
-      wake_.wait(lock, [this] { return done_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // done_
-      Item item = std::move(queue_.front());
-      queue_.pop_front();
-      lock.unlock();
-      std::string error;
-      bool stored = false;
-      try {
-        stored = cache_->store_local(item.record, workspace_dir_, &error);
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
-      lock.lock();
-      if (!stored) failures_.emplace_back(std::move(item.label), std::move(error));
-    }
-  }
-
-  cache::ResultCache* cache_;
-  std::string workspace_dir_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Item> queue_;
-  std::vector<std::pair<std::string, std::string>> failures_;
-  bool done_ = false;
-  std::thread thread_;  // started with the first result
-};
-
 class Builder {
  public:
   Builder(Plan& plan, const BuildOptions& options, status::Status& status, state::BuildLog& log,
@@ -144,11 +49,12 @@ class Builder {
         stats_(stats),
         evaluator_(plan, stats, log),
         slots_(options.jobs, options.jobserver),
-        nodes_(plan.graph.instances.size()),
-        writer_(options.cache, plan.workspace.directory) {}
+        nodes_(plan.graph.instances.size()) {}
   ~Builder() {
-    writer_.finish();  // before the cache it writes into can go
-    if (options_.cache) options_.cache->set_transfer_callback({});
+    if (!options_.cache) return;
+    // The writer reads outputs: done while the workspace is still locked.
+    options_.cache->writer().finish();
+    options_.cache->set_transfer_callback({});
   }
 
   int run();
@@ -180,7 +86,8 @@ class Builder {
   bool materialize(graph::InstanceId id);
   bool fetch_missing_inputs(graph::InstanceId id);
   void store_result(graph::InstanceId id);
-  // Waits for the store writer (when `wait`) and reports what it could not store.
+  // Waits for the local store's writer (when `wait`) and reports the results it could not
+  // store.
   void report_store_failures(bool wait);
   int upload_results();
   void update_total() { status_.set_total(nodes_.size() - summary_.up_to_date - summary_.skipped); }
@@ -219,7 +126,6 @@ class Builder {
   int interrupted_ = 0;
   int signals_handled_ = 0;
   bool warned_store_ = false;
-  StoreWriter writer_;  // declared late: destroyed (joined) before what it uses
   std::vector<std::string> refused_;  // --accept: instances whose outputs are missing
   // Digest (hex) of a blob or key -> the label and output path it belongs to.
   std::unordered_map<std::string, std::pair<std::string, std::string>> transfer_names_;
@@ -631,10 +537,10 @@ void Builder::store_result(graph::InstanceId id) {
   const graph::TaskInstance& instance = graph_.instances[id];
   std::string error;
   // The record is made here (the stat cache belongs to this thread); the files are copied
-  // into the store by the writer thread.
+  // into the store by the cache's writer thread, off the build loop.
   auto result = make_result_record(instance, *log_.find(instance.label), plan_.workspace.directory, stats_, &error);
   if (result) {
-    writer_.add(instance.label, std::move(*result));
+    options_.cache->writer().add_result(instance.label, std::move(*result), plan_.workspace.directory);
     report_store_failures(false);
     return;
   }
@@ -642,8 +548,10 @@ void Builder::store_result(graph::InstanceId id) {
 }
 
 void Builder::report_store_failures(bool wait) {
-  if (wait) writer_.finish();
-  for (const auto& [label, error] : writer_.take_failures())
+  if (!options_.cache) return;
+  cache::StoreWriter& writer = options_.cache->writer();
+  if (wait) writer.finish();
+  for (const auto& [label, error] : writer.take_result_failures())
     warn_once(fmt::format("cannot keep the result of {} in the local cache: {}", label, error));
 }
 
