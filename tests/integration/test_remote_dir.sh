@@ -191,4 +191,32 @@ assert_status 1
 assert_ran
 assert_file_absent data/report_short.txt
 
+case_start "an upstream resolved from the remote leaves no output of an earlier run behind"
+machine H
+run_luisy build
+assert_status 0
+assert_ran Raw Clean Report-short Report-long
+assert_file_equals data/clean.txt "CLEAN WORLD"
+H="$WORKSPACE"
+machine I
+write_file raw.src 'hello there'
+run_luisy build --upload --remote "$REMOTE"
+assert_status 0
+WORKSPACE="$H"
+cd "$H" || exit 1
+export LUISY_CACHE_DIR="$SHARED/cache-H"
+write_file raw.src 'hello there'
+run_luisy build Report --download --remote "$REMOTE"
+assert_status 0
+assert_ran
+assert_file_equals data/report_short.txt "$(printf 'header\nCLEAN THERE\nshort')"
+# Raw and Clean were resolved from their records, not fetched: their files of the first
+# build ("CLEAN WORLD") are not this build's and must not be left to pass for it.
+assert_file_absent data/raw.txt
+assert_file_absent data/clean.txt
+run_luisy build Clean --download --remote "$REMOTE"
+assert_status 0
+assert_ran
+assert_file_equals data/clean.txt "CLEAN THERE"
+
 echo "${TEST_NAME}: ok"

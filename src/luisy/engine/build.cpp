@@ -458,6 +458,13 @@ bool Builder::use_cached_result(graph::InstanceId id) {
   // digests of its remote record; its files come when a task that runs locally needs them.
   bool remote_only = !in_local_store && !node.is_target;
   if (remote_only) {
+    // What an earlier run left in the workspace is not this result: left there, it would
+    // pass for it (a downstream task that runs fetches the real files first).
+    try {
+      remove_outputs(id);
+    } catch (const Error&) {
+      return false;  // run it: start() removes them again and says why it cannot
+    }
     log_.record(task_record_from(instance, *hit, false));
   } else {
     std::string error;
