@@ -67,7 +67,7 @@ const std::string& pipeline_path() {
 bool small_enough(const luisy::manifest::Pipeline& pipeline) {
   double instances = 1;
   for (const auto& task : pipeline.tasks)
-    for (const auto& axis : task.matrix) instances *= static_cast<double>(axis.values.size());
+    for (const auto& axis : task.matrix()) instances *= static_cast<double>(axis.values.size());
   return instances <= 4096;
 }
 

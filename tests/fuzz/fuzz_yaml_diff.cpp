@@ -30,9 +30,10 @@ using namespace luisy::manifest;
 std::string describe(const Pipeline& p) {
   std::string out;
   auto loc = [&](const Location& l) { out += fmt::format("@{}:{}:{} ", l.file, l.line, l.column); };
+  auto place = [&](const Place& l) { out += fmt::format("@{}:{} ", l.line, l.column); };
   auto value = [&](const Value& v) {
     out += fmt::format("'{}'", v.text);
-    loc(v.where);
+    place(v.where);
   };
   auto named = [&](const std::vector<NamedValue>& list) {
     for (const auto& n : list) {
@@ -49,24 +50,24 @@ std::string describe(const Pipeline& p) {
   for (const auto& v : p.tools) value(v);
   for (const auto& t : p.tasks) {
     out += "\ntask " + t.name;
-    loc(t.where);
+    place(t.where);
     value(t.cmd);
-    for (const auto* list : {&t.inputs, &t.outputs, &t.env, &t.tools}) {
+    for (const auto* list : {&t.inputs, &t.outputs, &t.env(), &t.tools()}) {
       for (const auto& v : *list) value(v);
       out += ";";
     }
     for (const auto& r : t.requires_) {
       out += r.task;
-      loc(r.where);
+      place(r.where);
       named(r.params);
     }
-    named(t.params);
-    for (const auto& axis : t.matrix) {
+    named(t.params());
+    for (const auto& axis : t.matrix()) {
       out += axis.name;
-      loc(axis.where);
+      place(axis.where);
       for (const auto& v : axis.values) value(v);
     }
-    out += fmt::format("{}|{}|{}|{}", t.description, t.always, t.frozen, t.cache);
+    out += fmt::format("{}|{}|{}|{}", t.description(), t.always, t.frozen, t.cache);
   }
   return out + "\n" + p.source;
 }

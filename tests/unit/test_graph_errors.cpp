@@ -111,7 +111,7 @@ TEST_CASE("graph errors: two instances writing one path") {
   p.directory = ws.dir;
   auto a = task("A", "true", {}, {"out/x.txt"});
   auto b = task("B", "true", {}, {"out//./x.txt"});
-  b.outputs[0].where = Location{"pipeline.yaml", 12, 7};
+  b.outputs[0].where = manifest::Place{12, 7};
   p.tasks = {a, b};
   auto e = error_of(p);
   CHECK(std::string(e.what()).find("output 'out/x.txt' of B is also an output of A") !=
@@ -120,7 +120,7 @@ TEST_CASE("graph errors: two instances writing one path") {
 
   // A matrix whose outputs ignore the axis writes one path twice.
   auto m = task("M", "echo {k}", {}, {"same.txt"});
-  m.matrix = {axis("k", {"1", "2"})};
+  m.matrix() = {axis("k", {"1", "2"})};
   p.tasks = {m};
   CHECK(std::string(error_of(p).what()).find("of M(k=2) is also an output of M(k=1)") !=
         std::string::npos);

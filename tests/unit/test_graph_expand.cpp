@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "luisy/graph/graph.h"
 #include "luisy/manifest/manifest_error.h"
@@ -39,6 +40,7 @@ TEST_CASE("graph expand: the DESIGN example") {
   CHECK(clean.env == std::vector<std::string>{"HOME", "LC_ALL"});
   CHECK(clean.description == "cleans the sales");
   CHECK(clean.where.line == 1);
+  CHECK(to_string(g.where(clean)) == "pipeline.yaml:1:3");  // the file is kept once
   CHECK(g.instances[2].command ==
         "python3 scripts/report.py --model linear data/interim/clean_2024.csv > "
         "data/final/report_linear_2024.txt");
@@ -68,7 +70,7 @@ TEST_CASE("graph expand: --param overrides defaults everywhere") {
 TEST_CASE("graph expand: task params and matrix values are forwarded by name") {
   Workspace ws;
   auto p = design_example(ws);
-  p.tasks[2].matrix.push_back(axis("year", {"2022", "2023"}));
+  p.tasks[2].matrix().push_back(axis("year", {"2022", "2023"}));
   Graph g = build_graph(p, {});
   check_topological(g);
   // Two years upstream, model x year downstream, the last axis fastest; each upstream
@@ -82,7 +84,7 @@ TEST_CASE("graph expand: task params and matrix values are forwarded by name") {
   CHECK(g.instances.size() == 8);
 
   auto q = design_example(ws);
-  q.tasks[2].params = {named("year", "1999")};
+  q.tasks[2].params() = {named("year", "1999")};
   g = build_graph(q, {});
   CHECK(find(g, "Clean(year=1999)") != nullptr);
   CHECK(find(g, "Download(year=1999)")->command.find("--year 1999") != std::string::npos);
@@ -126,14 +128,14 @@ TEST_CASE("graph expand: upstream parameters identify downstream instances") {
   manifest::Pipeline p;
   p.directory = ws.dir;
   auto a = task("A", "gen {x} > {out}", {}, {"a_{x}.txt"});
-  a.matrix = {axis("x", {"1", "2"})};
+  a.matrix() = {axis("x", {"1", "2"})};
   auto b = task("B", "cp {in} {out}", {}, {"b_{x}.txt"});
   b.requires_ = {req("A")};
   auto c = task("C", "cat {in} > {out}", {}, {"c.txt"});
   c.requires_ = {req("B", {{"x", "2"}})};
   auto d = task("D", "wc {in} > {out}", {}, {"d_{x}.txt"});
   d.requires_ = {req("B")};
-  d.matrix = {axis("x", {"1"})};
+  d.matrix() = {axis("x", {"1"})};
   p.tasks = {a, b, c, d};
   // B reads x only through its output path; without an x of its own it is unbound at the root.
   Graph g = build_graph(p, {.param_overrides = {}, .targets = {"C", "D"}});
@@ -182,7 +184,7 @@ TEST_CASE("graph expand: ten thousand instances with a fan-in") {
   std::vector<std::string> values;
   for (int i = 0; i < 100; ++i) values.push_back(std::to_string(i));
   auto leaf = task("Leaf", "touch {out}", {}, {"leaf/{a}/{b}.txt"});
-  leaf.matrix = {axis("a", values), axis("b", values)};
+  leaf.matrix() = {axis("a", values), axis("b", values)};
   auto all = task("All", "cat {in} > {out}", {}, {"all.txt"});
   all.requires_ = {req("Leaf")};
   p.tasks = {leaf, all};
@@ -217,10 +219,10 @@ TEST_CASE("graph expand: a task reached with many contexts, one command text sha
   for (int i = 0; i < 12; ++i) xs.push_back(std::to_string(i));  // past the linear search
   auto fetch = task("Fetch", "fetch {x} > {out}", {}, {"f_{x}.txt"});
   auto use = task("Use", "use {x} {in} > {out}", {}, {"u_{x}.txt"});
-  use.matrix = {axis("x", xs)};
+  use.matrix() = {axis("x", xs)};
   use.requires_ = {req("Fetch")};
   auto again = task("Again", "use {x} {in} > {out}", {}, {"a_{x}.txt"});
-  again.matrix = {axis("x", xs)};
+  again.matrix() = {axis("x", xs)};
   again.requires_ = {req("Fetch")};
   p.tasks = {fetch, use, again};
   Graph g = build_graph(p, {});
@@ -236,4 +238,37 @@ TEST_CASE("graph expand: a task reached with many contexts, one command text sha
   CHECK(u->command == "use 11 f_11.txt > u_11.txt");
   CHECK(a->command == "use 11 f_11.txt > a_11.txt");
   CHECK(g.instances[u->deps[0]].command == "fetch 11 > f_11.txt");
+}
+
+TEST_CASE("graph expand: label targets among ten thousand instances") {
+  // Labels are found through open addressing over the instances' own labels: every one of
+  // many must lead to its own instance, and a label no instance has to none.
+  Workspace ws;
+  manifest::Pipeline p;
+  p.path = "pipeline.yaml";
+  p.directory = ws.dir;
+  std::vector<std::string> values;
+  for (int i = 0; i < 100; ++i) values.push_back(std::to_string(i));
+  auto leaf = task("Leaf", "touch {out}", {}, {"leaf/{a}/{b}.txt"});
+  leaf.matrix() = {axis("a", values), axis("b", values)};
+  p.tasks = {leaf};
+  std::vector<std::string> labels, outputs;
+  for (int a = 0; a < 100; a += 7) {
+    for (int b = 0; b < 100; b += 11) {
+      labels.push_back(fmt::format("Leaf(a={},b={})", a, b));
+      outputs.push_back(fmt::format("leaf/{}/{}.txt", a, b));
+    }
+  }
+  Graph g = build_graph(p, {.param_overrides = {}, .targets = labels});
+  REQUIRE(g.targets.size() == labels.size());
+  CHECK(g.instances.size() == labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) {
+    CHECK(g.instances[g.targets[i]].label == labels[i]);
+    CHECK(g.instances[g.targets[i]].outputs == std::vector<std::string>{outputs[i]});
+  }
+  g = build_graph(p, {.param_overrides = {}, .targets = {"Leaf(b=3,a=42)", "Leaf(a=42,b=3)"}});
+  REQUIRE(g.instances.size() == 1);
+  CHECK(g.targets == std::vector<InstanceId>{0});
+  // Names one instance of none: with `b` unset the root makes Leaf(a=1,b=0..99).
+  CHECK_THROWS_AS(build_graph(p, {.param_overrides = {}, .targets = {"Leaf(a=1)"}}), UsageError);
 }

@@ -12,7 +12,7 @@
 namespace luisy::graph::testing {
 
 inline manifest::Value val(std::string text, int line = 0, int column = 0) {
-  return manifest::Value{std::move(text), Location{"pipeline.yaml", line, column}};
+  return manifest::Value{std::move(text), manifest::Place{line, column}};
 }
 
 inline std::vector<manifest::Value> vals(std::vector<std::string> texts) {
@@ -25,7 +25,7 @@ inline manifest::TaskSpec task(std::string name, std::string cmd, std::vector<st
                                std::vector<std::string> outputs) {
   manifest::TaskSpec spec;
   spec.name = std::move(name);
-  spec.where = Location{"pipeline.yaml", 1, 3};
+  spec.where = manifest::Place{1, 3};
   spec.cmd = val(std::move(cmd));
   spec.inputs = vals(std::move(inputs));
   spec.outputs = vals(std::move(outputs));
@@ -36,14 +36,13 @@ inline manifest::Requirement req(std::string name,
                                  std::vector<std::pair<std::string, std::string>> overrides = {}) {
   manifest::Requirement r;
   r.task = std::move(name);
-  r.where = Location{"pipeline.yaml", 7, 5};
+  r.where = manifest::Place{7, 5};
   for (auto& [k, v] : overrides) r.params.push_back({k, val(v)});
   return r;
 }
 
 inline manifest::MatrixAxis axis(std::string name, std::vector<std::string> values) {
-  return manifest::MatrixAxis{std::move(name), vals(std::move(values)),
-                              Location{"pipeline.yaml", 9, 5}};
+  return manifest::MatrixAxis{std::move(name), vals(std::move(values)), manifest::Place{9, 5}};
 }
 
 inline manifest::NamedValue named(std::string name, std::string value) {
@@ -78,12 +77,12 @@ inline manifest::Pipeline design_example(const Workspace& ws) {
   auto clean = task("Clean", "python3 scripts/clean.py {in} {out}", {"scripts/clean.py"},
                     {"data/interim/clean_{year}.csv"});
   clean.requires_ = {req("Download")};
-  clean.env = vals({"LC_ALL", "HOME", "LC_ALL"});
-  clean.description = "cleans the sales";
+  clean.env() = vals({"LC_ALL", "HOME", "LC_ALL"});
+  clean.description() = "cleans the sales";
   auto report = task("Report", "python3 scripts/report.py --model {model} {in} > {out}", {},
                      {"data/final/report_{model}_{year}.txt"});
   report.requires_ = {req("Clean")};
-  report.matrix = {axis("model", {"linear", "forest"})};
+  report.matrix() = {axis("model", {"linear", "forest"})};
   p.tasks = {download, clean, report};
   return p;
 }

@@ -29,7 +29,7 @@ TEST_CASE("graph sources: missing inputs and inputs that are outputs") {
   manifest::Pipeline p;
   p.directory = ws.dir;
   p.tasks = {task("T", "cat {in}", {"nope.txt"}, {"t.txt"})};
-  p.tasks[0].inputs[0].where = Location{"pipeline.yaml", 4, 14};
+  p.tasks[0].inputs[0].where = manifest::Place{4, 14};
   try {
     build_graph(p, {});
     FAIL("no error");

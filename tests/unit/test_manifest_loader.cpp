@@ -77,7 +77,7 @@ TEST_CASE("manifest: a full pipeline parses with its values and locations") {
   CHECK(download.name == "Download");
   CHECK(download.where.line == 10);
   CHECK(download.where.column == 3);
-  CHECK(download.description == "Fetch the raw sales");
+  CHECK(download.description() == "Fetch the raw sales");
   CHECK(download.cmd.text == "python3 scripts/download.py --year {year} --out {out}");
   CHECK(download.cmd.where.line == 12);
   CHECK(download.cmd.where.column == 10);
@@ -102,10 +102,10 @@ TEST_CASE("manifest: a full pipeline parses with its values and locations") {
   CHECK(clean.outputs[1].text == "data/interim/stats/");
   CHECK(clean.outputs[1].where.line == 21);
   CHECK(clean.outputs[1].where.column == 9);
-  REQUIRE(clean.env.size() == 2);
-  CHECK(clean.env[0].text == "LC_ALL");
-  CHECK(clean.env[1].text == "TZ");
-  CHECK(clean.description.empty());
+  REQUIRE(clean.env().size() == 2);
+  CHECK(clean.env()[0].text == "LC_ALL");
+  CHECK(clean.env()[1].text == "TZ");
+  CHECK(clean.description().empty());
 
   const TaskSpec& report = p.tasks[2];
   REQUIRE(report.requires_.size() == 2);
@@ -116,17 +116,17 @@ TEST_CASE("manifest: a full pipeline parses with its values and locations") {
   REQUIRE(report.requires_[1].params.size() == 1);
   CHECK(report.requires_[1].params[0].name == "year");
   CHECK(report.requires_[1].params[0].value.text == "2023");
-  REQUIRE(report.params.size() == 1);
-  CHECK(report.params[0].value.text == "10");
-  REQUIRE(report.matrix.size() == 2);
-  CHECK(report.matrix[0].name == "model");
-  CHECK(report.matrix[0].where.line == 29);
-  REQUIRE(report.matrix[0].values.size() == 2);
-  CHECK(report.matrix[0].values[0].text == "linear");
-  CHECK(report.matrix[0].values[1].text == "forest");
-  CHECK(report.matrix[1].name == "seed");
-  REQUIRE(report.matrix[1].values.size() == 3);
-  CHECK(report.matrix[1].values[2].text == "3");
+  REQUIRE(report.params().size() == 1);
+  CHECK(report.params()[0].value.text == "10");
+  REQUIRE(report.matrix().size() == 2);
+  CHECK(report.matrix()[0].name == "model");
+  CHECK(report.matrix()[0].where.line == 29);
+  REQUIRE(report.matrix()[0].values.size() == 2);
+  CHECK(report.matrix()[0].values[0].text == "linear");
+  CHECK(report.matrix()[0].values[1].text == "forest");
+  CHECK(report.matrix()[1].name == "seed");
+  REQUIRE(report.matrix()[1].values.size() == 3);
+  CHECK(report.matrix()[1].values[2].text == "3");
   CHECK(report.cmd.text == "python3 scripts/report.py --model {model} {in} > {out}");
 
   CHECK(p.find_task("Clean") == &p.tasks[1]);
@@ -187,8 +187,8 @@ TEST_CASE("manifest: single strings stand for one-element lists") {
       "  T: {cmd: x, env: LC_ALL, requires: A, inputs: a.out, outputs: 'x/{y}/'}\n",
       "p.yaml");
   const TaskSpec& t = p.tasks.at(1);
-  REQUIRE(t.env.size() == 1);
-  CHECK(t.env[0].text == "LC_ALL");
+  REQUIRE(t.env().size() == 1);
+  CHECK(t.env()[0].text == "LC_ALL");
   REQUIRE(t.requires_.size() == 1);
   CHECK(t.requires_[0].task == "A");
   CHECK(t.requires_[0].where.line == 5);

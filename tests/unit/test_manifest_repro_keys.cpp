@@ -49,13 +49,13 @@ TEST_CASE("manifest: tools, always, frozen, cache and confirm_after are read") {
   const auto* b = p.find_task("B");
   REQUIRE(a);
   REQUIRE(b);
-  REQUIRE(a->tools.size() == 2);
-  CHECK(a->tools[1].text == "Rscript");
-  CHECK(a->tools[1].where.line == 9);
+  REQUIRE(a->tools().size() == 2);
+  CHECK(a->tools()[1].text == "Rscript");
+  CHECK(a->tools()[1].where.line == 9);
   CHECK(a->always);
   CHECK_FALSE(a->frozen);
   CHECK_FALSE(a->cache);
-  REQUIRE(b->tools.size() == 1);
+  REQUIRE(b->tools().size() == 1);
   CHECK(b->frozen);
   CHECK(b->cache);
   CHECK_FALSE(b->always);
@@ -63,7 +63,7 @@ TEST_CASE("manifest: tools, always, frozen, cache and confirm_after are read") {
   auto plain = parse(with_task(""));
   CHECK_FALSE(plain.confirm_after.has_value());
   CHECK(plain.tasks[0].cache);
-  CHECK(plain.tasks[0].tools.empty());
+  CHECK(plain.tasks[0].tools().empty());
 }
 
 TEST_CASE("manifest: bad reproducibility keys name the place and the problem") {

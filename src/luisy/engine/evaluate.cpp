@@ -23,9 +23,10 @@ Evaluator::Evaluator(const Plan& plan, hash::StatCache& stats, const state::Buil
   for (const auto& instance : graph.instances)
     for (const auto& name : instance.tools)
       if (const ResolvedTool* tool = find_tool(plan, name); !tool || tool->path.empty())
-        throw Error(fmt::format("{}: task {} needs the tool '{}', which is not {}", to_string(instance.where),
-                                instance.label, name,
-                                name.find('/') == std::string::npos ? "on PATH" : "an executable file"));
+        throw Error(
+            fmt::format("{}: task {} needs the tool '{}', which is not {}",
+                        to_string(graph.where(instance)), instance.label, name,
+                        name.find('/') == std::string::npos ? "on PATH" : "an executable file"));
   first_output_.reserve(graph.instances.size() + 1);
   uint32_t total = 0;
   for (const auto& instance : graph.instances) {
@@ -111,8 +112,8 @@ std::optional<Evaluation> Evaluator::evaluate(graph::InstanceId id) {
     } else {
       digest = stats_.digest(workspace_dir_, path);
       if (!digest)
-        throw Error(fmt::format("{}: missing input '{}' of task {}", to_string(instance.where), path,
-                                instance.label));
+        throw Error(fmt::format("{}: missing input '{}' of task {}",
+                                to_string(graph_.where(instance)), path, instance.label));
     }
     preimage.inputs.push_back({path, *digest});
   }

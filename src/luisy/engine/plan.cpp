@@ -42,7 +42,7 @@ util::Digest plan_key(const util::Digest& text_digest, const PlanRequest& reques
     hasher.update(&size, sizeof size);
     hasher.update(s);
   };
-  add("luisy-plan 2");
+  add("luisy-plan 3");  // 3: the graph's string table after its body
   // A new luisy binary may expand pipelines differently: its identity joins the key.
   if (auto self = util::stat_path("/proc/self/exe")) add(fmt::format("{}:{}", self->size, self->mtime_ns));
   hasher.update(&text_digest, sizeof text_digest);
@@ -89,7 +89,7 @@ std::string encode(const Plan& plan) {
   for (const auto& dir : plan.graph.globbed_dirs)
     dirs += fmt::format("{}\n{}\n", dir, dir_mtime(plan.workspace.directory, dir));
   put_string(out, dirs);
-  out += graph::serialize_graph(plan.graph);
+  graph::serialize_graph(plan.graph, out);
   return out;
 }
 
@@ -220,8 +220,9 @@ Plan load_plan(const PlanRequest& request) {
   if (!text) throw Error(fmt::format("cannot open pipeline file {}: No such file or directory", request.pipeline_path));
   // What is parsed is what the plan is saved under, even if the file changed meanwhile.
   key = plan_key(util::digest_of(*text), request);
-  // The pipeline (its text and tasks) goes as soon as the graph is made: at 100,000 tasks
-  // it is a third of the peak, which the plan's bytes below should not add to.
+  // The pipeline goes into the graph build, which frees its values as soon as it has read
+  // them: at 100,000 tasks they are a third of the peak, which the plan's bytes below
+  // should not add to either.
   auto plan_from = [&](manifest::Pipeline& pipeline) {
     pipeline.directory = plan.workspace.directory;
     graph::GraphOptions options = request.options;
@@ -229,18 +230,29 @@ Plan load_plan(const PlanRequest& request) {
     plan.project = pipeline.project;
     plan.remote = pipeline.remote;
     plan.confirm_after = pipeline.confirm_after;
-    plan.graph = graph::build_graph(pipeline, options);
+    plan.graph = graph::build_graph(std::move(pipeline), options);
   };
   // libyaml reads the file first; any problem, in the file or in the graph, is planned again
   // from yaml-cpp's reading, whose messages and places are the ones users and tests know.
   bool planned = false;
   if (auto pipeline = manifest::parse_pipeline_libyaml(*text, request.pipeline_path)) {
+    // The text only serves the excerpts of error messages, and those come from the second
+    // reading: the file is read again for it, so its 11 MB (100,000 tasks) are not held
+    // under the graph build, where memory peaks.
+    text.reset();
+    std::string().swap(pipeline->source);
     try {
       plan_from(*pipeline);
       planned = true;
     } catch (const Error&) {
-      *text = std::move(pipeline->source);
     }
+  }
+  if (!planned && !text) {
+    text = util::read_file_if_exists(request.pipeline_path);
+    if (!text)
+      throw Error(fmt::format("cannot open pipeline file {}: No such file or directory",
+                              request.pipeline_path));
+    key = plan_key(util::digest_of(*text), request);
   }
   if (!planned) {
     manifest::Pipeline pipeline =

@@ -94,13 +94,13 @@ uint32_t add_entry(TaskEntries& entries, Context context) {
     for (size_t p = 0; p < t.parts().size(); ++p)
       if (t.own(p) == static_cast<int>(own))
         throw manifest::ManifestError(
-            location_at(*t.value, static_cast<size_t>(t.parts()[p].column), pipeline.source), message,
+            location_at(*t.value, static_cast<size_t>(t.parts()[p].column), pipeline), message,
             pipeline.source);
   };
   search(info.cmd);
   for (const auto& t : info.inputs) search(t);
   for (const auto& t : info.outputs) search(t);
-  throw manifest::ManifestError(info.spec->where, message, pipeline.source);
+  throw manifest::ManifestError(pipeline.at(info.spec->where), message, pipeline.source);
 }
 
 // Resolves the task's own parameters for one context and lists the matrix combinations,
@@ -136,7 +136,7 @@ void expand_entry(const TaskTable& table, size_t t, Entry& entry, std::vector<Ta
   std::sort(varying.begin(), varying.end(),
             [&](size_t a, size_t b) { return info.own_slots[a].axis < info.own_slots[b].axis; });
 
-  const auto& matrix = info.spec->matrix;
+  const auto& matrix = info.spec->matrix();
   std::vector<size_t> position(varying.size(), 0);
   while (true) {
     Combo combo;
@@ -210,21 +210,13 @@ InstanceId make_instance(const TaskTable& table, size_t t, const Combo& combo,
                params.end());
 
   std::string label = make_label(info.spec->name, params);
-  auto [it, inserted] =
-      universe.by_label.try_emplace(label, static_cast<InstanceId>(universe.instances.size()));
-  if (!inserted) return it->second;
+  size_t slot = universe.label_slot(label);
+  if (universe.by_label[slot] != Universe::kNoInstance) return universe.by_label[slot];
+  auto id = static_cast<InstanceId>(universe.instances.size());
 
-  TaskInstance instance;
-  instance.task = info.spec->name;
+  Draft instance;
   instance.params = std::move(params);
   instance.label = std::move(label);
-  instance.env = info.env;
-  instance.tools = info.tools;
-  instance.always = info.spec->always;
-  instance.frozen = info.spec->frozen;
-  instance.cache = info.spec->cache;
-  instance.where = info.spec->where;
-  instance.description = info.spec->description;
   InstanceInfo extra;
   extra.task = static_cast<uint32_t>(t);
   extra.own = combo.own;
@@ -238,11 +230,12 @@ InstanceId make_instance(const TaskTable& table, size_t t, const Combo& combo,
   extra.requires_deps = static_cast<uint32_t>(instance.deps.size());
 
   universe.instances.push_back(std::move(instance));
+  universe.by_label[slot] = id;  // no label was looked up since `slot` was found
   universe.info.push_back(std::move(extra));
   Universe::Range& range = universe.by_task[t];
-  if (range.begin == range.end) range.begin = it->second;
-  range.end = it->second + 1;
-  return it->second;
+  if (range.begin == range.end) range.begin = id;
+  range.end = id + 1;
+  return id;
 }
 
 // Whether util::normalize_path leaves `path` as it is: relative, and no component empty,
@@ -261,6 +254,19 @@ bool is_normal_relative(std::string_view path) {
 }
 
 }  // namespace
+
+size_t Universe::label_slot(std::string_view label) const {
+  size_t mask = by_label.size() - 1;
+  size_t hash = std::hash<std::string_view>{}(label);
+  size_t slot = hash & mask;
+  while (by_label[slot] != kNoInstance && instances[by_label[slot]].label != label)
+    slot = (slot + 1) & mask;
+  return slot;
+}
+
+InstanceId Universe::find_label(std::string_view label) const {
+  return by_label.empty() ? kNoInstance : by_label[label_slot(label)];
+}
 
 std::string make_label(std::string_view task, const std::vector<Param>& params) {
   std::string label(task);
@@ -292,9 +298,10 @@ std::string expand_path(const Template& path, const InstanceInfo& info) {
 }
 
 Universe expand_universe(const TaskTable& table, const manifest::Pipeline& pipeline,
-                         const Bindings& bindings, const std::vector<RootContext>& roots) {
+                         const Bindings& bindings, std::vector<RootContext> roots) {
   std::vector<TaskEntries> all(table.tasks.size());
-  for (const auto& root : roots) add_entry(all[root.task], root.context);
+  for (auto& root : roots) add_entry(all[root.task], std::move(root.context));
+  std::vector<RootContext>().swap(roots);
 
   // Contexts flow from dependents to the tasks they require...
   for (auto t = table.order.rbegin(); t != table.order.rend(); ++t)
@@ -311,7 +318,10 @@ Universe expand_universe(const TaskTable& table, const manifest::Pipeline& pipel
   universe.by_task.resize(table.tasks.size());
   universe.instances.reserve(combos);
   universe.info.reserve(combos);
-  universe.by_label.reserve(combos);
+  // At most half full, as each combination makes at most one instance: no growth needed.
+  size_t slots = 2;
+  while (slots < 2 * combos) slots *= 2;
+  universe.by_label.assign(slots, Universe::kNoInstance);
   EntryIds entry_ids;
   entry_ids.ids.reserve(combos);
   for (size_t t : table.order) {

@@ -1,9 +1,13 @@
 #include "luisy/graph/graph.h"
 
 #include <fmt/format.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <deque>
+#include <memory>
 #include <unordered_set>
 
 #include "luisy/graph/expand.h"
@@ -133,7 +137,7 @@ Bindings make_bindings(const manifest::Pipeline& pipeline, const GraphOptions& o
 
 // Deps before dependents, only what the targets reach; edges found from inputs can close
 // a cycle that the task-level check could not see.
-std::vector<InstanceId> order_instances(const Universe& universe,
+std::vector<InstanceId> order_instances(const Universe& universe, const TaskTable& table,
                                         const std::vector<InstanceId>& targets,
                                         const manifest::Pipeline& pipeline) {
   enum : char { kNew, kOnStack, kDone };
@@ -162,8 +166,8 @@ std::vector<InstanceId> order_instances(const Universe& universe,
           if (in_cycle) cycle += universe.instances[frame.first].label + " -> ";
         }
         cycle += universe.instances[dep].label;
-        throw manifest::ManifestError(universe.instances[id].where, "dependency cycle: " + cycle,
-                                      pipeline.source);
+        throw manifest::ManifestError(pipeline.at(table.tasks[universe.info[id].task].spec->where),
+                                      "dependency cycle: " + cycle, pipeline.source);
       }
       if (state[dep] == kNew) {
         state[dep] = kOnStack;
@@ -174,17 +178,41 @@ std::vector<InstanceId> order_instances(const Universe& universe,
   return order;
 }
 
+// What the instances of a task share, kept while the TaskInstances are made, after the
+// TaskSpecs (168 bytes each, 16.8 MB at 100,000 tasks) are gone; the name is the label's.
+struct TaskShared {
+  manifest::Place where;
+  bool always = false;
+  bool frozen = false;
+  bool cache = true;
+  std::unique_ptr<manifest::TaskExtras> extras;  // description, env, tools
+};
+
+// The texts of `a` and `b`, sorted, each once. Made for each instance rather than kept per
+// task: nearly always empty, and two vectors in each of 100,000 TaskInfos were 4.8 MB.
+std::vector<std::string> sorted_names(const std::vector<manifest::Value>* a,
+                                      const std::vector<manifest::Value>* b = nullptr) {
+  std::vector<std::string> names;
+  for (const auto* list : {a, b})
+    if (list)
+      for (const auto& value : *list) names.push_back(value.text);
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
 std::string without_slash(const std::string& path) {
   return path.size() > 1 && path.back() == '/' ? path.substr(0, path.size() - 1) : path;
 }
 
-// Adds the instance's sources that no instance writes to `files`: the files whose absence
-// makes a compiled plan unusable. A source that a task writes is an output of one of the
-// instance's deps (resolve_sources adds that edge), so a look at those suffices.
+// Adds the instance's sources (its inputs so far) that no instance writes to `files`: the
+// files whose absence makes a compiled plan unusable. A source that a task writes is an
+// output of one of the instance's deps (resolve_sources adds that edge), so a look at those
+// suffices.
 void note_source_files(const Universe& universe, InstanceId id,
                        std::unordered_set<std::string>& files) {
-  const TaskInstance& instance = universe.instances[id];
-  for (const auto& source : instance.sources) {
+  const Draft& instance = universe.instances[id];
+  for (const auto& source : instance.inputs) {
     bool produced = false;
     for (InstanceId dep : instance.deps) {
       const auto& outputs = universe.instances[dep].outputs;
@@ -194,22 +222,19 @@ void note_source_files(const Universe& universe, InstanceId id,
   }
 }
 
-// {in}: sources, then the outputs of the `requires` deps, each path once. The sources
-// become the start of the inputs (a copy would cost a vector per instance).
-std::vector<std::string> collect_inputs(Universe& universe, InstanceId id) {
-  TaskInstance& instance = universe.instances[id];
-  std::vector<std::string> inputs = std::move(instance.sources);
-  instance.sources.clear();
+// {in}: sources, then the outputs of the `requires` deps, each path once, added to the
+// sources in place (a second list would cost a vector per instance).
+void collect_inputs(Universe& universe, InstanceId id) {
+  Draft& instance = universe.instances[id];
   size_t requires_deps = universe.info[id].requires_deps;
-  if (requires_deps == 0) return inputs;
-  std::unordered_set<std::string> seen(inputs.begin(), inputs.end());
+  if (requires_deps == 0) return;
+  std::unordered_set<std::string> seen(instance.inputs.begin(), instance.inputs.end());
   for (size_t d = 0; d < requires_deps; ++d)
     for (const auto& path : universe.instances[instance.deps[d]].outputs)
-      if (seen.insert(path).second) inputs.push_back(path);
-  return inputs;
+      if (seen.insert(path).second) instance.inputs.push_back(path);
 }
 
-std::string substitute_command(const TaskInstance& instance, const InstanceInfo& info,
+std::string substitute_command(const Draft& instance, const InstanceInfo& info,
                                const TaskInfo& task, const manifest::Pipeline& pipeline) {
   if (!task.cmd.parsed) return task.cmd.value->text;
   std::string command;
@@ -237,7 +262,7 @@ std::string substitute_command(const TaskInstance& instance, const InstanceInfo&
     }
     if (static_cast<size_t>(part.index) >= paths.size())
       throw manifest::ManifestError(
-          location_at(*task.cmd.value, static_cast<size_t>(part.column), pipeline.source),
+          location_at(*task.cmd.value, static_cast<size_t>(part.column), pipeline),
           fmt::format("'{{{}[{}]}}' is out of range: {} has {} {}{}", is_in ? "in" : "out",
                       part.index, instance.label, paths.size(), is_in ? "input" : "output",
                       paths.size() == 1 ? "" : "s"),
@@ -249,7 +274,7 @@ std::string substitute_command(const TaskInstance& instance, const InstanceInfo&
 
 }  // namespace
 
-Graph build_graph(const manifest::Pipeline& pipeline, const GraphOptions& options) {
+Graph build_graph(manifest::Pipeline pipeline, const GraphOptions& options) {
   TaskTable table = analyze_tasks(pipeline);
   Bindings bindings = make_bindings(pipeline, options, table);
 
@@ -259,9 +284,10 @@ Graph build_graph(const manifest::Pipeline& pipeline, const GraphOptions& option
   for (size_t t = 0; t < table.tasks.size(); ++t)
     if (!table.tasks[t].required)
       roots.push_back({t, Context(table.tasks[t].ident.size(), nullptr)});
+  release(table.by_name);  // names were looked up by the requirements and the targets
 
   // Every instance the pipeline defines, so that an input can find its producer anywhere.
-  Universe universe = expand_universe(table, pipeline, bindings, roots);
+  Universe universe = expand_universe(table, pipeline, bindings, std::move(roots));
   // The labels index only serves label targets (and keeps its 7 MB at 100,000 tasks out of
   // the output index's way).
   if (std::all_of(targets.begin(), targets.end(), [](const Target& t) { return t.whole_task; }))
@@ -277,15 +303,15 @@ Graph build_graph(const manifest::Pipeline& pipeline, const GraphOptions& option
         wanted.push_back(id);
       continue;
     }
-    auto it = universe.by_label.find(target.label);
-    if (it == universe.by_label.end()) {
+    InstanceId found = universe.find_label(target.label);
+    if (found == Universe::kNoInstance) {
       std::vector<std::string_view> labels;
       for (InstanceId id = universe.by_task[target.task].begin;
            id < universe.by_task[target.task].end; ++id)
         labels.push_back(universe.instances[id].label);
       unknown_target(target.text, labels);
     }
-    wanted.push_back(it->second);
+    wanted.push_back(found);
   }
   if (targets.empty())
     for (size_t t = 0; t < table.tasks.size(); ++t)
@@ -320,41 +346,69 @@ Graph build_graph(const manifest::Pipeline& pipeline, const GraphOptions& option
     release(info.inputs);
     release(info.outputs);
   }
-  std::vector<InstanceId> order = order_instances(universe, wanted, pipeline);
+  std::vector<InstanceId> order = order_instances(universe, table, wanted, pipeline);
   std::unordered_set<std::string> source_files;
   for (InstanceId id : order) {
-    TaskInstance& instance = universe.instances[id];
+    Draft& instance = universe.instances[id];
     note_source_files(universe, id, source_files);
-    instance.inputs = collect_inputs(universe, id);
+    collect_inputs(universe, id);
     instance.command = substitute_command(instance, universe.info[id],
                                           table.tasks[universe.info[id].task], pipeline);
   }
 
-  // Renumber in topological order by permuting the universe's array in place: a second
-  // array for the graph would hold a few hundred bytes per instance next to the moved-from
-  // first one at the peak (34 MB at 100,000 tasks). Instances no target needs go last and
-  // are dropped.
-  size_t count = universe.instances.size();
-  constexpr InstanceId kUnplaced = UINT32_MAX;
-  std::vector<InstanceId> new_id(count, kUnplaced);
+  // Nothing below reads a template or names a place in the file: the table and the values
+  // of the pipeline's tasks go before the TaskInstances are made, so that the three are
+  // never alive together (at 100,000 tasks each is tens of megabytes).
+  table = TaskTable();
+  release(pipeline.source);
+  std::vector<TaskShared> shared;
+  shared.reserve(pipeline.tasks.size());
+  for (manifest::TaskSpec& spec : pipeline.tasks)
+    shared.push_back({spec.where, spec.always, spec.frozen, spec.cache, std::move(spec.extras.p)});
+  release(pipeline.tasks);
+#if defined(__GLIBC__)
+  // What was just freed is hundreds of thousands of small blocks between live ones: glibc
+  // keeps such pages, so the TaskInstances (new pages) would add to them. Handed back, the
+  // peak RSS at 100,000 tasks was 3 MB lower when this was added (116 -> 113 MB).
+  ::malloc_trim(0);
+#endif
+
+  // Renumber in topological order; instances no target needs are dropped. Each draft gives
+  // its strings to its TaskInstance; what a task's instances share comes from `shared`.
+  std::vector<InstanceId> new_id(universe.instances.size(), UINT32_MAX);
   for (size_t i = 0; i < order.size(); ++i) new_id[order[i]] = static_cast<InstanceId>(i);
-  InstanceId next_id = static_cast<InstanceId>(order.size());
-  for (InstanceId& id : new_id)
-    if (id == kUnplaced) id = next_id++;
-  for (InstanceId id : order)
-    for (InstanceId& dep : universe.instances[id].deps) dep = new_id[dep];
-  std::vector<InstanceId> place = new_id;  // the cycles of the permutation, undone below
-  for (size_t i = 0; i < count; ++i) {
-    while (place[i] != i) {
-      InstanceId to = place[i];
-      std::swap(universe.instances[i], universe.instances[to]);
-      std::swap(place[i], place[to]);
-    }
-  }
-  universe.instances.erase(universe.instances.begin() + static_cast<std::ptrdiff_t>(order.size()),
-                           universe.instances.end());
   Graph graph;
-  graph.instances = std::move(universe.instances);
+  graph.pipeline_file = pipeline.path;
+  graph.instances.reserve(order.size());
+  for (InstanceId id : order) {
+    Draft& draft = universe.instances[id];
+    const TaskShared& task = shared[universe.info[id].task];
+    TaskInstance& instance = graph.instances.emplace_back();
+    instance.task = draft.label.substr(0, draft.label.find('('));
+    instance.params = std::move(draft.params);
+    instance.label = std::move(draft.label);
+    // Exactly sized, as a graph read from the plan is: grown by appending, they held up to
+    // twice their size for the whole build.
+    instance.command = std::move(draft.command);
+    instance.command.shrink_to_fit();
+    instance.deps = std::move(draft.deps);
+    instance.deps.shrink_to_fit();
+    for (InstanceId& dep : instance.deps) dep = new_id[dep];
+    instance.inputs = std::move(draft.inputs);
+    instance.inputs.shrink_to_fit();
+    instance.outputs = std::move(draft.outputs);
+    if (task.extras) {
+      instance.env = sorted_names(&task.extras->env);
+      instance.description = task.extras->description;
+    }
+    instance.tools = sorted_names(task.extras ? &task.extras->tools : nullptr, &pipeline.tools);
+    instance.where = task.where;
+    instance.always = task.always;
+    instance.frozen = task.frozen;
+    instance.cache = task.cache;
+  }
+  release(universe.instances);
+  release(universe.info);
   std::unordered_set<InstanceId> seen;
   for (InstanceId id : wanted)
     if (seen.insert(new_id[id]).second) graph.targets.push_back(new_id[id]);

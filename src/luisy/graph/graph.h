@@ -40,7 +40,7 @@ struct TaskInstance {
   std::vector<std::string> outputs;  // a path ending in '/' is a directory
   std::vector<std::string> env;      // variable names that join the key, sorted
   std::vector<std::string> tools;    // the task's and the pipeline's `tools`, sorted, unique
-  Location where;                    // the task's definition
+  Place where;                       // the task's definition, in Graph::pipeline_file
   std::string description;
   bool always = false;  // reruns on every build
   bool frozen = false;  // never reruns; its outputs must exist
@@ -49,6 +49,11 @@ struct TaskInstance {
 
 struct Graph {
   std::vector<TaskInstance> instances;  // topologically ordered: deps before dependents
+  std::string pipeline_file;            // as given on the command line; the instances' file
+  // "file:line:col" of an instance's task, for messages.
+  Location where(const TaskInstance& instance) const {
+    return Location{pipeline_file, instance.where.line, instance.where.column};
+  }
   std::vector<InstanceId> targets;      // what the build was asked for
   std::vector<std::string> globbed_dirs;  // directories whose listing fed a glob (for plan reuse)
   // Every declared input that no instance writes, sorted, each once: the files whose absence
@@ -82,7 +87,8 @@ struct GraphOptions {
 // with file:line:column for: unknown placeholders or parameters, unknown tasks in requires,
 // cycles (the message lists the cycle), two instances writing one path, missing source
 // inputs or globs that match nothing, an output that is also a source input, unknown targets.
-// The instance list holds only what the targets need.
-Graph build_graph(const manifest::Pipeline& pipeline, const GraphOptions& options);
+// The instance list holds only what the targets need. The pipeline is taken (move it in):
+// its values are freed before the instances are made, where memory would peak.
+Graph build_graph(manifest::Pipeline pipeline, const GraphOptions& options);
 
 }  // namespace luisy::graph

@@ -11,6 +11,9 @@ namespace luisy::graph {
 // Versioned binary form of everything in the Graph but the dependents (derived data) and
 // each instance's `sources` (Graph::source_files stands for them).
 std::string serialize_graph(const Graph& graph);
+// The same bytes appended to `out`, which is reserved for them first: a caller that puts
+// something before the graph makes no second copy of it.
+void serialize_graph(const Graph& graph, std::string& out);
 
 // nullopt for anything that is not exactly what serialize_graph wrote with this format
 // version: wrong magic or version, truncation, a bad checksum, out-of-range ids. Never

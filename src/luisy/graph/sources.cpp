@@ -96,7 +96,7 @@ OutputIndex index_outputs(const Universe& universe, const TaskTable& table,
   index.by_path.reserve(universe.instances.size() * 2);
   auto fail = [&](InstanceId id, size_t output, const std::string& message) {
     const auto& value = *table.tasks[universe.info[id].task].outputs[output].value;
-    throw manifest::ManifestError(value.where, message, pipeline.source);
+    throw manifest::ManifestError(pipeline.at(value.where), message, pipeline.source);
   };
   for (InstanceId id = 0; id < universe.instances.size(); ++id) {
     const auto& outputs = universe.instances[id].outputs;
@@ -148,7 +148,7 @@ void resolve_sources(InstanceId id, Universe& universe, const TaskTable& table,
   };
   for (const auto& input : task.inputs) {
     std::string path = expand_path(input, info);
-    const Location& where = input.value->where;
+    Location where = pipeline.at(input.value->where);
     const std::string& label = universe.instances[id].label;
     auto fail = [&](const std::string& file, const std::string& problem) {
       throw manifest::ManifestError(
@@ -195,8 +195,8 @@ void resolve_sources(InstanceId id, Universe& universe, const TaskTable& table,
     }
     sources.push_back(std::move(path));
   }
-  TaskInstance& instance = universe.instances[id];
-  instance.sources = std::move(sources);
+  Draft& instance = universe.instances[id];
+  instance.inputs = std::move(sources);
   instance.deps.insert(instance.deps.end(), added.begin(), added.end());
 }
 

@@ -53,7 +53,7 @@ struct GlobCache {
   std::set<std::string> scanned_dirs;  // relative to the workspace, "." for itself
 };
 
-// Fills instance.sources and appends the edges its inputs imply to instance.deps.
+// Fills instance.inputs with its sources and appends the edges its inputs imply to instance.deps.
 // Throws for missing inputs, globs that match nothing, an input that is its own output, an
 // input (or a file a glob matched) outside the workspace.
 void resolve_sources(InstanceId id, Universe& universe, const TaskTable& table,

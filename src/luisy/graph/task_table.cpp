@@ -11,8 +11,10 @@ namespace luisy::graph::detail {
 
 using manifest::ManifestError;
 
-Location location_at(const manifest::Value& value, size_t offset, std::string_view source) {
-  const Location& where = value.where;
+Location location_at(const manifest::Value& value, size_t offset,
+                     const manifest::Pipeline& pipeline) {
+  Location where = pipeline.at(value.where);
+  std::string_view source = pipeline.source;
   if (where.line <= 0 || where.column <= 0 || value.text.find('\n') != std::string::npos)
     return where;
   size_t start = 0;
@@ -24,9 +26,8 @@ Location location_at(const manifest::Value& value, size_t offset, std::string_vi
   size_t column = start + static_cast<size_t>(where.column - 1);
   // A quoted or folded scalar's text differs from the source: keep the value's column.
   if (source.substr(column, value.text.size()) != value.text) return where;
-  Location at = where;
-  at.column += static_cast<int>(offset);
-  return at;
+  where.column += static_cast<int>(offset);
+  return where;
 }
 
 std::string closest_name(std::string_view name, const std::vector<std::string_view>& known) {
@@ -70,15 +71,14 @@ Template parse(const manifest::Value& value, bool is_path, const manifest::Pipel
       it->second = &table.parsed.emplace_back(parse_template(value.text, &offset));
     } catch (const std::invalid_argument& error) {
       table.parsed_by_text.erase(it);
-      throw ManifestError(location_at(value, offset, pipeline.source), error.what(),
-                          pipeline.source);
+      throw ManifestError(location_at(value, offset, pipeline), error.what(), pipeline.source);
     }
   }
   out.parsed = it->second;
   if (is_path) {
     for (const auto& part : out.parts())
       if (part.kind == Placeholder::Kind::kInputs || part.kind == Placeholder::Kind::kOutputs)
-        throw ManifestError(location_at(value, static_cast<size_t>(part.column), pipeline.source),
+        throw ManifestError(location_at(value, static_cast<size_t>(part.column), pipeline),
                             "only parameters ({name}) can be used in inputs and outputs; {in} and "
                             "{out} belong in cmd",
                             pipeline.source);
@@ -115,19 +115,20 @@ void analyze_own(TaskInfo& info, const manifest::Pipeline& pipeline, TaskTable& 
   add_template(info.cmd);
   for (const auto& t : info.inputs) add_template(t);
   for (const auto& t : info.outputs) add_template(t);
-  for (const auto& param : spec.params) info.own.push_back(param.name);
-  for (const auto& axis : spec.matrix) info.own.push_back(axis.name);
+  for (const auto& param : spec.params()) info.own.push_back(param.name);
+  for (const auto& axis : spec.matrix()) info.own.push_back(axis.name);
   sort_unique(info.own);
 
   info.own_slots.assign(info.own.size(), TaskInfo::OwnSlot{});
-  for (const auto& param : spec.params) {
+  for (const auto& param : spec.params()) {
     size_t i = index_of(info.own, param.name);
     info.own_slots[i].task_default = &param.value.text;  // the last one written wins
   }
-  for (size_t a = 0; a < spec.matrix.size(); ++a) {
-    const auto& axis = spec.matrix[a];
+  for (size_t a = 0; a < spec.matrix().size(); ++a) {
+    const auto& axis = spec.matrix()[a];
     if (axis.values.empty())
-      throw ManifestError(axis.where, fmt::format("matrix axis '{}' has no values", axis.name),
+      throw ManifestError(pipeline.at(axis.where),
+                          fmt::format("matrix axis '{}' has no values", axis.name),
                           pipeline.source);
     size_t i = index_of(info.own, axis.name);
     info.own_slots[i].axis = static_cast<int32_t>(a);
@@ -147,12 +148,6 @@ void analyze_own(TaskInfo& info, const manifest::Pipeline& pipeline, TaskTable& 
   index_parts(info.cmd);
   for (auto& t : info.inputs) index_parts(t);
   for (auto& t : info.outputs) index_parts(t);
-
-  for (const auto& value : spec.env) info.env.push_back(value.text);
-  sort_unique(info.env);
-  for (const auto& value : spec.tools) info.tools.push_back(value.text);
-  for (const auto& value : pipeline.tools) info.tools.push_back(value.text);
-  sort_unique(info.tools);
 }
 
 // Depth-first over `requires`, without recursion (pipelines can be long chains).
@@ -186,7 +181,8 @@ std::vector<size_t> order_tasks(const TaskTable& table, const manifest::Pipeline
           if (in_cycle) cycle += table.tasks[frame.first].spec->name + " -> ";
         }
         cycle += table.tasks[required].spec->name;
-        throw ManifestError(requirement.spec->where, "dependency cycle: " + cycle, pipeline.source);
+        throw ManifestError(pipeline.at(requirement.spec->where), "dependency cycle: " + cycle,
+                            pipeline.source);
       }
       if (state[required] == kNew) {
         state[required] = kOnStack;
@@ -208,7 +204,7 @@ void link_requirements(TaskTable& table, const manifest::Pipeline& pipeline) {
         for (const auto& task : table.tasks) names.push_back(task.spec->name);
         std::string suggestion = closest_name(requirement.task, names);
         if (!suggestion.empty()) message += fmt::format(" (did you mean '{}'?)", suggestion);
-        throw ManifestError(requirement.where, message, pipeline.source);
+        throw ManifestError(pipeline.at(requirement.where), message, pipeline.source);
       }
       RequirementInfo link;
       link.task = required;
@@ -231,7 +227,8 @@ void compute_ident(TaskTable& table, const manifest::Pipeline& pipeline) {
       const TaskInfo& required = table.tasks[link.task];
       for (const auto& param : link.spec->params) {
         if (contains(required.ident, param.name)) continue;
-        Location where = param.value.where.line > 0 ? param.value.where : link.spec->where;
+        Location where =
+            pipeline.at(param.value.where.line > 0 ? param.value.where : link.spec->where);
         throw ManifestError(
             where,
             fmt::format("task '{}' has no parameter '{}' (it is not used in its cmd, inputs "

@@ -66,9 +66,7 @@ struct TaskInfo {
     return own_slots[i].axis >= 0 || own_slots[i].task_default;
   }
   std::vector<RequirementInfo> requirements;
-  std::vector<std::string> env;  // sorted, unique
-  std::vector<std::string> tools;  // the task's and the pipeline's, sorted, unique
-  bool required = false;         // some task requires this one
+  bool required = false;  // some task requires this one
 };
 
 struct TaskTable {
@@ -89,7 +87,8 @@ TaskTable analyze_tasks(const manifest::Pipeline& pipeline);
 
 // Where a placeholder at `offset` in `value` sits in the file: the value's column plus the
 // offset when the value is a single-line plain scalar (so the caret lands on the '{').
-Location location_at(const manifest::Value& value, size_t offset, std::string_view source);
+Location location_at(const manifest::Value& value, size_t offset,
+                     const manifest::Pipeline& pipeline);
 
 // The closest name within a small edit distance, or empty (for "did you mean").
 std::string closest_name(std::string_view name, const std::vector<std::string_view>& known);

@@ -62,6 +62,11 @@ class Reader {
     return Location{path_, mark.line + 1, mark.column + 1};
   }
   Location at(yaml::Node node) const { return at(node.mark()); }
+  static Place place(yaml::Node node) {
+    const YAML::Mark& mark = node.mark();
+    if (mark.is_null()) return Place{};
+    return Place{mark.line + 1, mark.column + 1};
+  }
 
   [[noreturn]] void fail(const Location& where, const std::string& message) const {
     throw ManifestError(where, message, source_);
@@ -146,7 +151,7 @@ class Reader {
   Value value_of(yaml::Node scalar) const {
     if (scalar.scalar().find('\0') != std::string::npos)
       fail(at(scalar), "a value cannot contain a NUL character (\\0)");
-    return Value{std::string(scalar.scalar()), at(scalar)};
+    return Value{std::string(scalar.scalar()), place(scalar)};
   }
 
   // A list of scalars; a single scalar counts as a list of one.
@@ -267,7 +272,7 @@ std::vector<Requirement> Reader::read_requires(yaml::Node key, yaml::Node value,
   for_each_item(key, value, list, [&](yaml::Node item) {
     if (item.is_scalar()) {
       check_identifier(item, "task name");
-      requirements.push_back(Requirement{std::string(item.scalar()), {}, at(item)});
+      requirements.push_back(Requirement{std::string(item.scalar()), {}, place(item)});
       return;
     }
     if (!item.is_map()) {
@@ -283,7 +288,7 @@ std::vector<Requirement> Reader::read_requires(yaml::Node key, yaml::Node value,
                        scalar(k, v, fmt::format("'task' {}", entry_context), "a task name");
                        check_identifier(v, "task name");
                        requirement.task = v.scalar();
-                       requirement.where = at(v);
+                       requirement.where = place(v);
                        has_task = true;
                      } else if (name == "params") {
                        requirement.params = read_params(k, v, entry_context);
@@ -323,7 +328,7 @@ std::vector<MatrixAxis> Reader::read_matrix(yaml::Node key, yaml::Node value,
                                      what, describe(list)));
         }
         if (list.size() == 0) fail(at(list), fmt::format("{} has no values", what));
-        MatrixAxis axis{std::string(text), {}, at(name)};
+        MatrixAxis axis{std::string(text), {}, place(name)};
         axis.values.reserve(list.size());
         std::unordered_set<std::string_view> seen;
         for (size_t i = 0; i < list.size(); ++i) {
@@ -372,7 +377,7 @@ TaskSpec Reader::read_task(yaml::Node key, yaml::Node body) const {
   check_identifier(key, "task name");
   TaskSpec task;
   task.name = key.scalar();
-  task.where = at(key);
+  task.where = place(key);
   std::string context = fmt::format("in task '{}'", task.name);
   if (body.is_null()) fail(at(key), fmt::format("task '{}' is empty; it needs a 'cmd'", task.name));
   if (!body.is_map()) {
@@ -398,9 +403,9 @@ TaskSpec Reader::read_task(yaml::Node key, yaml::Node body) const {
     } else if (name == "requires") {
       task.requires_ = read_requires(k, v, task.name);
     } else if (name == "params") {
-      task.params = read_params(k, v, of_task);
+      task.params() = read_params(k, v, of_task);
     } else if (name == "matrix") {
-      task.matrix = read_matrix(k, v, of_task);
+      task.matrix() = read_matrix(k, v, of_task);
     } else if (name == "env") {
       for_each_item(k, v, fmt::format("'env' {}", of_task), [&](yaml::Node item) {
         if (!item.is_scalar()) {
@@ -414,12 +419,12 @@ TaskSpec Reader::read_task(yaml::Node key, yaml::Node body) const {
                fmt::format("'env' {} names {}, a credential: its value would become part "
                            "of the task's key and of the records shared through the cache",
                            of_task, value_of(item).text));
-        task.env.push_back(value_of(item));
+        task.env().push_back(value_of(item));
       });
     } else if (name == "description") {
-      task.description = scalar(k, v, fmt::format("'description' {}", of_task), "a string");
+      task.description() = scalar(k, v, fmt::format("'description' {}", of_task), "a string");
     } else if (name == "tools") {
-      task.tools = read_tools(k, v, of_task);
+      task.tools() = read_tools(k, v, of_task);
     } else if (name == "always") {
       task.always = read_bool(k, v, fmt::format("'always' {}", of_task));
       always_where = at(k);

@@ -11,4 +11,14 @@ const TaskSpec* Pipeline::find_task(std::string_view name) const {
   return nullptr;
 }
 
+const TaskExtras& TaskSpec::read() const {
+  static const TaskExtras kNone;
+  return extras.p ? *extras.p : kNone;
+}
+
+TaskExtras& TaskSpec::write() {
+  if (!extras.p) extras.p = std::make_unique<TaskExtras>();
+  return *extras.p;
+}
+
 }  // namespace luisy::manifest

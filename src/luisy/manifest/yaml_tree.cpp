@@ -130,7 +130,6 @@ Parsed parse(std::string_view text) {
   while (parsed.starts.size() < 3 && parser.HandleNextDocument(builder)) {
   }
   if (parsed.tree.nodes.empty()) parsed.tree.nodes.push_back(Tree::Entry{});  // no document
-  parsed.tree.nodes.shrink_to_fit();
   parsed.tree.children.shrink_to_fit();
   return parsed;
 }

@@ -247,7 +247,6 @@ std::optional<Tree> parse_libyaml(std::string_view text) {
   Builder builder(text);
   if (!builder.run(parser.parser)) return std::nullopt;
   Tree tree = builder.take();
-  tree.nodes.shrink_to_fit();
   tree.children.shrink_to_fit();
   return tree;
 }

@@ -61,16 +61,19 @@ std::optional<MappedPlan> map_plan(const std::string& state_dir, const util::Dig
   return plan;
 }
 
-void save_plan(const std::string& state_dir, const util::Digest& key, const std::string& bytes) {
-  std::string out;
-  out.reserve(kHeaderSize + bytes.size() + kChecksumSize);
-  Writer w(out);
+void save_plan(const std::string& state_dir, const util::Digest& key, std::string bytes) {
+  // Made inside `bytes` rather than in a copy of them: at 100,000 tasks a plan is 11 MB, and
+  // a second copy set the peak memory of planning.
+  std::string header;
+  Writer w(header);
   w.bytes(kMagic);
   w.u32(kVersion);
   w.digest(key);
   w.u64(bytes.size());
-  w.bytes(bytes);
-  w.u64(util::checksum64(out.data(), out.size()));
+  std::string& out = bytes;
+  out.reserve(kHeaderSize + out.size() + kChecksumSize);
+  out.insert(0, header);
+  Writer(out).u64(util::checksum64(out.data(), out.size()));
   // Checked by key and checksum when loaded: an OS crash that loses it costs one parse.
   util::write_file_atomic(plan_path(state_dir), out, util::Durability::kCache);
 }

@@ -19,6 +19,7 @@ struct MappedPlan {
   std::string_view bytes;
 };
 std::optional<MappedPlan> map_plan(const std::string& state_dir, const util::Digest& key);
-void save_plan(const std::string& state_dir, const util::Digest& key, const std::string& bytes);
+// `bytes` is taken (move it in): the file is made inside it.
+void save_plan(const std::string& state_dir, const util::Digest& key, std::string bytes);
 
 }  // namespace luisy::state
