@@ -85,7 +85,8 @@ class Builder {
   void refuse_frozen(graph::InstanceId id);
   bool materialize(graph::InstanceId id);
   bool fetch_missing_inputs(graph::InstanceId id);
-  void store_result(graph::InstanceId id);
+  // `preimage`: the record's, as serialised (see make_result_record).
+  void store_result(graph::InstanceId id, std::string preimage);
   // Waits for the local store's writer (when `wait`) and reports the results it could not
   // store.
   void report_store_failures(bool wait);
@@ -364,7 +365,9 @@ void Builder::finished(graph::InstanceId id, exec::ProcessResult& result) {
     const util::FileStat& st = on_disk[i];
     record.outputs.push_back({instance.outputs[i], *digests[i], st.is_directory ? 0 : st.size, st.mode & 07777});
   }
-  record.preimage = hash::serialize_preimage(evaluation.preimage);
+  // The log keeps a view of its copy in the file; the local store's record takes this one.
+  std::string preimage = hash::serialize_preimage(evaluation.preimage);
+  record.preimage = preimage;
   record.seconds = result.seconds;
   record.finished_at = static_cast<int64_t>(std::time(nullptr));
   try {
@@ -380,7 +383,7 @@ void Builder::finished(graph::InstanceId id, exec::ProcessResult& result) {
   evaluations_.erase(id);  // recorded: a full build need not keep every preimage
   evaluator_.set_outputs(id, std::move(digests));
   status_.task_finished({instance.label, instance.command}, true, 0, result.output, result.seconds);
-  store_result(id);
+  store_result(id, std::move(preimage));
   release_dependents(id);
 }
 
@@ -539,13 +542,14 @@ bool Builder::fetch_missing_inputs(graph::InstanceId id) {
   return false;
 }
 
-void Builder::store_result(graph::InstanceId id) {
+void Builder::store_result(graph::InstanceId id, std::string preimage) {
   if (!options_.cache || !graph_.instances[id].cache) return;
   const graph::TaskInstance& instance = graph_.instances[id];
   std::string error;
   // The record is made here (the stat cache belongs to this thread); the files are copied
   // into the store by the cache's writer thread, off the build loop.
-  auto result = make_result_record(instance, *log_.find(instance.label), plan_.workspace.directory, stats_, &error);
+  auto result = make_result_record(instance, *log_.find(instance.label), plan_.workspace.directory,
+                                   stats_, &error, std::move(preimage));
   if (result) {
     options_.cache->writer().add_result(instance.label, std::move(*result), plan_.workspace.directory);
     report_store_failures(false);
@@ -637,7 +641,8 @@ void Builder::accept(graph::InstanceId id) {
     const util::FileStat& st = on_disk[i];
     record.outputs.push_back({instance.outputs[i], *digests[i], st.is_directory ? 0 : st.size, st.mode & 07777});
   }
-  record.preimage = hash::serialize_preimage(evaluation.preimage);
+  std::string preimage = hash::serialize_preimage(evaluation.preimage);
+  record.preimage = preimage;
   // The time of the run that made these outputs still says what rebuilding them costs.
   if (const auto* before = log_.find(instance.label)) record.seconds = before->seconds;
   record.finished_at = static_cast<int64_t>(std::time(nullptr));
@@ -646,7 +651,7 @@ void Builder::accept(graph::InstanceId id) {
   ++summary_.up_to_date;
   evaluator_.set_outputs(id, std::move(digests));
   status_.info(fmt::format("accepted {} ({})", instance.label, evaluation.reason));
-  store_result(id);
+  store_result(id, std::move(preimage));
   update_total();
   release_dependents(id);
 }

@@ -24,10 +24,11 @@ std::string user_at_host() {
 std::optional<cache::ResultRecord> make_result_record(const graph::TaskInstance& instance,
                                                       const state::TaskRecord& record,
                                                       const std::string& workspace_dir,
-                                                      hash::StatCache& stats, std::string* error) {
+                                                      hash::StatCache& stats, std::string* error,
+                                                      std::string preimage) {
   cache::ResultRecord result;
   result.key = record.key;
-  result.preimage = record.preimage_text();
+  result.preimage = preimage.empty() ? std::string(record.preimage_text()) : std::move(preimage);
   result.created_at = record.finished_at ? record.finished_at : static_cast<int64_t>(std::time(nullptr));
   result.created_by = user_at_host();
   result.luisy_version = LUISY_VERSION;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <utility>
+#include <vector>
 
 #include "luisy/state/binary_io.h"
 #include "luisy/util/error.h"
@@ -45,7 +46,8 @@ std::string header_bytes() {
   return out;
 }
 
-void encode_record(std::string& out, const TaskRecord& r) {
+// Returns where in `out` the preimage's bytes start.
+size_t encode_record(std::string& out, const TaskRecord& r) {
   Writer w(out);
   w.u8(kTypeRecord);
   w.str(r.label);
@@ -57,10 +59,12 @@ void encode_record(std::string& out, const TaskRecord& r) {
     w.u64(o.size);
     w.u32(o.mode);
   }
+  size_t preimage_at = out.size() + 4;  // after its u32 length
   w.str(r.preimage_text());
   w.f64(r.seconds);
   w.i64(r.finished_at);
   w.u8(r.materialized ? 1 : 0);
+  return preimage_at;
 }
 
 void encode_tombstone(std::string& out, std::string_view label) {
@@ -94,9 +98,38 @@ struct BuildLog::File {
   // its bytes, a compaction replaces the file by rename and a torn tail is cut after the
   // last record, so the mapped range the records use stays valid for the log's life.
   util::MappedFile mapped;
+  // Read-only views of the file as it is appended to (MAP_SHARED: what write(2) adds shows
+  // through), so that a record written in this run keeps a view of its preimage instead of
+  // a copy (29 MB at 100,000 tasks; the pages are read only if a preimage is asked for).
+  // One per file appended to: a compaction renames a new file in, and the views into the
+  // old one stay valid while it is mapped.
+  static constexpr size_t kWindow = size_t{1} << 34;  // address space only
+  std::vector<char*> windows;
+  char* window = nullptr;  // over the file `fd` appends to; null: none (yet, or mmap failed)
+  bool window_tried = false;
 
   ~File() {
     if (fd >= 0) ::close(fd);
+    for (char* w : windows) ::munmap(w, kWindow);
+  }
+
+  // The window over the current file, mapped on first use; null if it cannot be.
+  const char* append_window() {
+    if (window_tried) return window;
+    window_tried = true;
+    int read_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (read_fd < 0) return nullptr;
+    void* data = ::mmap(nullptr, kWindow, PROT_READ, MAP_SHARED, read_fd, 0);
+    ::close(read_fd);
+    if (data == MAP_FAILED) return nullptr;
+    window = static_cast<char*>(data);
+    windows.push_back(window);
+    return window;
+  }
+  // The next append goes to another file (compaction).
+  void new_file() {
+    window = nullptr;
+    window_tried = false;
   }
 
   void ensure_open() {
@@ -302,10 +335,19 @@ std::vector<const TaskRecord*> BuildLog::records() const {
 
 void BuildLog::record(TaskRecord record) {
   std::string bytes;
-  append_frame(bytes, [&](std::string& out) { encode_record(out, record); });
+  size_t preimage_at = 0;
+  append_frame(bytes, [&](std::string& out) { preimage_at = encode_record(out, record); });
   file_->ensure_open();
+  uint64_t offset = file_->good_end;  // O_APPEND: the file ends there
   file_->write_all(bytes);
   ++records_in_file_;
+  const char* window = file_->append_window();
+  if (window && offset + bytes.size() <= File::kWindow) {
+    record.logged_preimage =
+        std::string_view(window + offset + preimage_at, record.preimage_text().size());
+    record.preimage_in_log = true;
+    record.preimage = std::string();
+  }
   add(std::move(record));
 }
 
@@ -343,6 +385,7 @@ void BuildLog::flush() {
   util::write_file_atomic(file_->path, content);
   if (file_->fd >= 0) ::close(file_->fd);
   file_->fd = -1;
+  file_->new_file();
   file_->good_end = content.size();
   file_->truncate = false;
   records_in_file_ = live_count_;

@@ -25,10 +25,11 @@ struct TaskRecord {
   util::Digest key;
   std::vector<OutputRecord> outputs;
   // hash::serialize_preimage of the key: set `preimage` (on a record you build), read
-  // preimage_text(). A record loaded from the log leaves it undecoded, a view into the
-  // log's mapped file (only a changed key, explain and an upload read it, and copying
-  // 10,000 of them cost a 10,000-task no-op some 6% of its time). A copy takes the text
-  // with it, so that it may outlive the log; a move keeps the view.
+  // preimage_text(). A record in the log, loaded or recorded, keeps it as a view into the
+  // log's mapped file (only a changed key, explain and an upload read it; copying 10,000 of
+  // them cost a 10,000-task no-op some 6% of its time, and holding them a full build of
+  // 100,000 tasks 29 MB). A copy takes the text with it, so that it may outlive the log; a
+  // move keeps the view.
   std::string preimage;
   std::string_view logged_preimage;
   std::string_view preimage_text() const { return preimage_in_log ? logged_preimage : preimage; }
