@@ -4,20 +4,14 @@
 
 #include "luisy/manifest/loader.h"
 #include "luisy/manifest/manifest_error.h"
+#include "test_manifest_helpers.h"
 
 using namespace luisy;
 
 namespace {
 
 // The loader's message for `text`, or "" when it loads.
-std::string refusal(const std::string& text) {
-  try {
-    manifest::parse_pipeline(text, "pipeline.yaml");
-  } catch (const manifest::ManifestError& e) {
-    return e.what();
-  }
-  return "";
-}
+using manifest::testing::refusal;
 
 }  // namespace
 

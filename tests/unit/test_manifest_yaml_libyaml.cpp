@@ -11,6 +11,7 @@
 #include "luisy/manifest/manifest_error.h"
 #include "luisy/manifest/yaml_tree.h"
 #include "luisy/util/fs.h"
+#include "test_manifest_helpers.h"
 
 using namespace luisy;
 using namespace luisy::manifest;
@@ -32,14 +33,7 @@ std::string compare(const std::string& text, bool* fast = nullptr) {
   return yaml::diff_trees(exact.tree, *libyaml);
 }
 
-std::string refusal(const std::string& text) {
-  try {
-    parse_pipeline(text, "pipeline.yaml");
-  } catch (const ManifestError& e) {
-    return e.what();
-  }
-  return "";
-}
+using manifest::testing::refusal;
 
 }  // namespace
 

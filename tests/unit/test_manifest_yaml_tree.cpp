@@ -7,20 +7,14 @@
 #include "luisy/manifest/loader.h"
 #include "luisy/manifest/manifest_error.h"
 #include "luisy/manifest/yaml_tree.h"
+#include "test_manifest_helpers.h"
 
 using namespace luisy;
 using namespace luisy::manifest;
 
 namespace {
 
-std::string refusal(const std::string& text) {
-  try {
-    parse_pipeline(text, "pipeline.yaml");
-  } catch (const ManifestError& e) {
-    return e.what();
-  }
-  return "";
-}
+using manifest::testing::refusal;
 
 }  // namespace
 

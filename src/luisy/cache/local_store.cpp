@@ -164,17 +164,31 @@ bool LocalStore::adopt_blob(const util::Digest& digest, const std::string& temp_
   return true;
 }
 
-bool LocalStore::place_blob(const util::Digest& digest, const std::string& dest, uint32_t mode,
-                            std::string* error) {
-  std::string blob = blob_path(digest);
+namespace {
+
+// The temporary name a placement at `dest` writes before its rename, its directory made and
+// anything a killed placement left there removed; nullopt and *error if the directory
+// cannot be made.
+std::optional<std::string> placement_temp(const std::string& dest, std::string* error) {
   try {
     util::make_parent_dirs(dest);
   } catch (const Error& e) {
     if (error) *error = e.what();
-    return false;
+    return std::nullopt;
   }
   std::string temp = placement_temp_path(dest);
-  ::unlink(temp.c_str());  // left by a placement that was killed
+  ::unlink(temp.c_str());
+  return temp;
+}
+
+}  // namespace
+
+bool LocalStore::place_blob(const util::Digest& digest, const std::string& dest, uint32_t mode,
+                            std::string* error) {
+  std::string blob = blob_path(digest);
+  std::optional<std::string> temp_path = placement_temp(dest, error);
+  if (!temp_path) return false;
+  const std::string& temp = *temp_path;
   CopyResult copy = copy_file(blob, temp, mode, CopyDigest::kAlways);
   if (!copy.ok) {
     if (error)
@@ -203,14 +217,9 @@ bool LocalStore::place_inline(const FileEntry& file, const std::string& dest, st
     if (error) *error = fmt::format("the inline content of {} does not match its digest", file.path);
     return false;
   }
-  try {
-    util::make_parent_dirs(dest);
-  } catch (const Error& e) {
-    if (error) *error = e.what();
-    return false;
-  }
-  std::string temp = placement_temp_path(dest);
-  ::unlink(temp.c_str());  // left by a placement that was killed
+  std::optional<std::string> temp_path = placement_temp(dest, error);
+  if (!temp_path) return false;
+  const std::string& temp = *temp_path;
   if (!write_new_file(temp, *file.content, file.mode, error)) return false;
   if (!rename_file(temp, dest, error)) {
     ::unlink(temp.c_str());

@@ -155,24 +155,20 @@ class Builder {
           tree_.text += value;
           break;
         }
-        case YAML_SEQUENCE_START_EVENT:
-          if (e.data.sequence_start.tag) return false;
-          if (e.data.sequence_start.anchor &&
-              !clean_name(text_, e.start_mark, '&', e.data.sequence_start.anchor))
-            return false;
-          if (!open(add(e, Kind::kSequence, false, e.data.sequence_start.anchor),
-                    e.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE))
+        case YAML_SEQUENCE_START_EVENT: {
+          const auto& start = e.data.sequence_start;
+          if (!start_collection(e, Kind::kSequence, start.tag, start.anchor,
+                                start.style == YAML_FLOW_SEQUENCE_STYLE))
             return false;
           break;
-        case YAML_MAPPING_START_EVENT:
-          if (e.data.mapping_start.tag) return false;
-          if (e.data.mapping_start.anchor &&
-              !clean_name(text_, e.start_mark, '&', e.data.mapping_start.anchor))
-            return false;
-          if (!open(add(e, Kind::kMap, false, e.data.mapping_start.anchor),
-                    e.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE))
+        }
+        case YAML_MAPPING_START_EVENT: {
+          const auto& start = e.data.mapping_start;
+          if (!start_collection(e, Kind::kMap, start.tag, start.anchor,
+                                start.style == YAML_FLOW_MAPPING_STYLE))
             return false;
           break;
+        }
         case YAML_SEQUENCE_END_EVENT:
         case YAML_MAPPING_END_EVENT:
           close();
@@ -184,6 +180,15 @@ class Builder {
   Tree take() { return std::move(tree_); }
 
  private:
+  // A sequence or mapping starts; false when yaml-cpp should read the stream (a tag, an
+  // anchor name it reads otherwise, nesting too deep).
+  bool start_collection(const yaml_event_t& e, Kind kind, const yaml_char_t* tag,
+                        const yaml_char_t* anchor, bool flow) {
+    if (tag) return false;
+    if (anchor && !clean_name(text_, e.start_mark, '&', anchor)) return false;
+    return open(add(e, kind, false, anchor), flow);
+  }
+
   uint32_t add(const yaml_event_t& e, Kind kind, bool plain, const yaml_char_t* anchor) {
     auto id = static_cast<uint32_t>(tree_.nodes.size());
     tree_.nodes.push_back(Tree::Entry{mark_of(e.start_mark), kind, plain, 0, 0});
